@@ -1,0 +1,667 @@
+//! `voxgate.toml`: engine settings, trunks and inbound routes, with errors that point at
+//! `file:line:column` and say what was expected.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+use toml::Spanned;
+use voxgate_sip::Transport;
+
+/// One problem in a configuration file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigIssue {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+/// Every problem found in a file (never empty).
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError(pub Vec<ConfigIssue>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(|i| format!("error: {i}")).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Engine-wide settings.
+    pub engine: EngineSettings,
+    /// Trunks in file order.
+    pub trunks: Vec<Trunk>,
+    /// Inbound routes in file order (first match wins).
+    pub routes: Vec<Route>,
+}
+
+/// Engine-wide settings (`[engine]`).
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Address SIP listens on, UDP and TCP.
+    pub sip_listen: SocketAddr,
+    /// Address put in Via/Contact/SDP (defaults to the listen address).
+    pub advertised_ip: IpAddr,
+    /// Address RTP sockets bind to.
+    pub media_ip: IpAddr,
+    /// First and last RTP port (even ports; RTCP uses the next odd one).
+    pub rtp_ports: (u16, u16),
+    /// Engine-wide limit on concurrent calls.
+    pub max_calls: usize,
+    /// JSON-lines file that receives one record per finished call.
+    pub call_records: PathBuf,
+    /// Directory for stereo call recordings.
+    pub recordings_dir: PathBuf,
+    /// How long running calls may continue after a shutdown request.
+    pub shutdown_grace: Duration,
+    /// Codec preference, e.g. `["PCMU", "PCMA"]`.
+    pub codecs: Vec<voxgate_sip::sdp::AudioCodec>,
+    /// SIP timer T1 (RTT estimate; RFC 3261 default 500 ms). Timer B/F are 64 × T1.
+    pub sip_t1: Duration,
+}
+
+/// How a trunk's peer proves who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrunkAuth {
+    /// Only requests from these networks are accepted.
+    Ip {
+        /// Allowed source networks.
+        networks: Vec<IpNet>,
+    },
+    /// We register to the carrier with digest credentials.
+    Register {
+        /// Digest username.
+        username: String,
+        /// Name of the environment variable holding the password.
+        password_env: String,
+        /// Registrar domain.
+        domain: String,
+        /// Requested registration lifetime.
+        expires: u32,
+    },
+}
+
+/// A SIP trunk (`[[trunk]]`).
+#[derive(Debug, Clone)]
+pub struct Trunk {
+    /// Unique name.
+    pub name: String,
+    /// Gateway addresses, tried in order.
+    pub gateways: Vec<SocketAddr>,
+    /// Signalling transport.
+    pub transport: Transport,
+    /// Authentication mode.
+    pub auth: TrunkAuth,
+    /// Prepended to dialled numbers.
+    pub dial_prefix: String,
+    /// Concurrent calls allowed on this trunk.
+    pub max_calls: usize,
+    /// User part of our From URI on outbound calls.
+    pub caller_id: String,
+    /// Cancel outbound calls not answered within this time.
+    pub ring_timeout: Duration,
+}
+
+impl Trunk {
+    /// Networks whose requests this trunk accepts.
+    pub fn allowed_networks(&self) -> Vec<IpNet> {
+        match &self.auth {
+            TrunkAuth::Ip { networks } => networks.clone(),
+            TrunkAuth::Register { .. } => {
+                self.gateways.iter().map(|g| IpNet::from(g.ip())).collect()
+            }
+        }
+    }
+}
+
+/// Digits to collect on an inbound route.
+#[derive(Debug, Clone)]
+pub struct Collect {
+    /// Maximum digits.
+    pub max_digits: usize,
+    /// Terminator digit.
+    pub terminator: Option<char>,
+    /// First-digit and inter-digit time-out.
+    pub timeout: Duration,
+}
+
+/// An inbound route (`[[route]]`).
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Unique name.
+    pub name: String,
+    /// Called-number pattern: exact, `prefix*`, or `*`.
+    pub number: String,
+    /// Only calls from this trunk match, when set.
+    pub trunk: Option<String>,
+    /// Prompt played after answering.
+    pub prompt: Option<PathBuf>,
+    /// Digits to collect.
+    pub collect: Option<Collect>,
+    /// Prompt played before hanging up.
+    pub goodbye: Option<PathBuf>,
+    /// Whether calls are recorded.
+    pub record: bool,
+    /// Maximum answered duration.
+    pub max_duration: Duration,
+}
+
+impl Route {
+    /// Whether a called number matches this route's pattern.
+    pub fn matches(&self, called: &str) -> bool {
+        match self.number.strip_suffix('*') {
+            Some(prefix) => called.starts_with(prefix),
+            None => called == self.number,
+        }
+    }
+}
+
+impl Config {
+    /// The first route for a called number arriving on a trunk.
+    pub fn route_for(&self, called: &str, trunk: Option<&str>) -> Option<&Route> {
+        self.routes
+            .iter()
+            .find(|r| r.matches(called) && (r.trunk.is_none() || r.trunk.as_deref() == trunk))
+    }
+
+    /// The trunk whose networks contain `ip`.
+    pub fn trunk_for_source(&self, ip: IpAddr) -> Option<&Trunk> {
+        self.trunks
+            .iter()
+            .find(|t| t.allowed_networks().iter().any(|n| n.contains(&ip)))
+    }
+
+    /// A trunk by name.
+    pub fn trunk(&self, name: &str) -> Option<&Trunk> {
+        self.trunks.iter().find(|t| t.name == name)
+    }
+
+    /// Read and validate a file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError(vec![ConfigIssue {
+                file: path.into(),
+                line: 1,
+                column: 1,
+                message: format!("cannot read file: {e}"),
+            }])
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Validate `text` as the contents of `path` (relative paths inside resolve against its folder).
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let mut v = Validator {
+            file: path,
+            text,
+            issues: Vec::new(),
+        };
+        let raw: RawConfig = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                v.issue(span, e.message().to_owned());
+                return Err(ConfigError(v.issues));
+            }
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        let config = v.validate(raw, base);
+        if v.issues.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError(v.issues))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    engine: RawEngine,
+    #[serde(default, rename = "trunk")]
+    trunks: Vec<RawTrunk>,
+    #[serde(default, rename = "route")]
+    routes: Vec<RawRoute>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawEngine {
+    sip_listen: Option<Spanned<String>>,
+    advertised_address: Option<Spanned<String>>,
+    media_address: Option<Spanned<String>>,
+    rtp_ports: Option<Spanned<String>>,
+    max_calls: Option<usize>,
+    call_records: Option<PathBuf>,
+    recordings_dir: Option<PathBuf>,
+    shutdown_grace_secs: Option<u64>,
+    codecs: Option<Vec<Spanned<String>>>,
+    sip_t1_ms: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum RawTransport {
+    Udp,
+    Tcp,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum RawAuthMode {
+    Ip,
+    Register,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrunk {
+    name: Spanned<String>,
+    gateways: Spanned<Vec<Spanned<String>>>,
+    #[serde(default = "default_transport")]
+    transport: RawTransport,
+    auth: Spanned<RawAuthMode>,
+    #[serde(default)]
+    allowed_networks: Vec<Spanned<String>>,
+    register: Option<Spanned<RawRegister>>,
+    #[serde(default)]
+    dial_prefix: String,
+    #[serde(default = "default_trunk_calls")]
+    max_calls: usize,
+    #[serde(default = "default_caller_id")]
+    caller_id: String,
+    #[serde(default = "default_ring_timeout")]
+    ring_timeout_secs: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegister {
+    username: String,
+    password_env: Spanned<String>,
+    domain: Option<String>,
+    #[serde(default = "default_expires")]
+    expires: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    name: Spanned<String>,
+    number: String,
+    trunk: Option<Spanned<String>>,
+    prompt: Option<Spanned<PathBuf>>,
+    collect: Option<RawCollect>,
+    goodbye: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    record: bool,
+    #[serde(default = "default_max_duration")]
+    max_duration_secs: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCollect {
+    max_digits: usize,
+    terminator: Option<Spanned<String>>,
+    #[serde(default = "default_digit_timeout")]
+    timeout_ms: u64,
+}
+
+fn default_transport() -> RawTransport {
+    RawTransport::Udp
+}
+fn default_trunk_calls() -> usize {
+    100
+}
+fn default_caller_id() -> String {
+    "voxgate".into()
+}
+fn default_ring_timeout() -> u64 {
+    45
+}
+fn default_expires() -> u32 {
+    300
+}
+fn default_max_duration() -> u64 {
+    300
+}
+fn default_digit_timeout() -> u64 {
+    5000
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    text: &'a str,
+    issues: Vec<ConfigIssue>,
+}
+
+impl Validator<'_> {
+    fn issue(&mut self, span: Range<usize>, message: String) {
+        let before = &self.text[..span.start.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        self.issues.push(ConfigIssue {
+            file: self.file.into(),
+            line,
+            column,
+            message,
+        });
+    }
+
+    fn socket_addr(
+        &mut self,
+        value: &Spanned<String>,
+        default_port: u16,
+        what: &str,
+    ) -> Option<SocketAddr> {
+        let text = value.get_ref();
+        let with_port = if text.parse::<IpAddr>().is_ok() || !text.contains(':') {
+            format!(
+                "{}:{default_port}",
+                text.trim_start_matches('[').trim_end_matches(']')
+            )
+        } else {
+            text.clone()
+        };
+        let resolved = with_port
+            .parse::<SocketAddr>()
+            .ok()
+            .or_else(|| with_port.to_socket_addrs().ok()?.next());
+        if resolved.is_none() {
+            self.issue(value.span(), format!("{what}: `{text}` is not an address; expected host[:port], e.g. \"127.0.0.1:5060\""));
+        }
+        resolved
+    }
+
+    fn ip(&mut self, value: &Spanned<String>, what: &str) -> Option<IpAddr> {
+        let parsed = value.get_ref().parse().ok();
+        if parsed.is_none() {
+            self.issue(
+                value.span(),
+                format!("{what}: `{}` is not an IP address", value.get_ref()),
+            );
+        }
+        parsed
+    }
+
+    fn existing_file(&mut self, base: &Path, value: &Spanned<PathBuf>, what: &str) -> PathBuf {
+        let path = base.join(value.get_ref());
+        if !path.is_file() {
+            self.issue(
+                value.span(),
+                format!("{what}: file `{}` does not exist", path.display()),
+            );
+        }
+        path
+    }
+
+    fn validate(&mut self, raw: RawConfig, base: &Path) -> Config {
+        let engine = self.engine(raw.engine, base);
+        let mut trunks: Vec<Trunk> = Vec::new();
+        for t in raw.trunks {
+            if trunks.iter().any(|o| &o.name == t.name.get_ref()) {
+                self.issue(
+                    t.name.span(),
+                    format!(
+                        "trunk `{}` is defined twice; names must be unique",
+                        t.name.get_ref()
+                    ),
+                );
+            }
+            trunks.push(self.trunk(t));
+        }
+        let mut routes: Vec<Route> = Vec::new();
+        for r in raw.routes {
+            if routes.iter().any(|o| &o.name == r.name.get_ref()) {
+                self.issue(
+                    r.name.span(),
+                    format!(
+                        "route `{}` is defined twice; names must be unique",
+                        r.name.get_ref()
+                    ),
+                );
+            }
+            if let Some(trunk) = &r.trunk {
+                if !trunks.iter().any(|t| &t.name == trunk.get_ref()) {
+                    let known: Vec<&str> = trunks.iter().map(|t| t.name.as_str()).collect();
+                    self.issue(
+                        trunk.span(),
+                        format!(
+                            "unknown trunk `{}`; expected one of: {}",
+                            trunk.get_ref(),
+                            known.join(", ")
+                        ),
+                    );
+                }
+            }
+            routes.push(self.route(r, base));
+        }
+        Config {
+            engine,
+            trunks,
+            routes,
+        }
+    }
+
+    fn engine(&mut self, raw: RawEngine, base: &Path) -> EngineSettings {
+        let sip_listen = match &raw.sip_listen {
+            Some(s) => self.socket_addr(s, 5060, "sip_listen"),
+            None => None,
+        }
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
+        let advertised_ip = raw
+            .advertised_address
+            .as_ref()
+            .and_then(|a| self.ip(a, "advertised_address"))
+            .unwrap_or(sip_listen.ip());
+        let media_ip = raw
+            .media_address
+            .as_ref()
+            .and_then(|a| self.ip(a, "media_address"))
+            .unwrap_or(sip_listen.ip());
+        let rtp_ports = raw
+            .rtp_ports
+            .as_ref()
+            .and_then(|r| self.port_range(r))
+            .unwrap_or((20000, 29998));
+        let codecs = match raw.codecs {
+            None => vec![
+                voxgate_sip::sdp::AudioCodec::Pcmu,
+                voxgate_sip::sdp::AudioCodec::Pcma,
+            ],
+            Some(list) => list.iter().filter_map(|c| self.codec(c)).collect(),
+        };
+        let sip_t1 = match &raw.sip_t1_ms {
+            Some(t1) if !(50..=5000).contains(t1.get_ref()) => {
+                self.issue(t1.span(), format!("sip_t1_ms: {} is out of range; expected 50 to 5000 (RFC 3261 default: 500)", t1.get_ref()));
+                Duration::from_millis(500)
+            }
+            Some(t1) => Duration::from_millis(*t1.get_ref()),
+            None => Duration::from_millis(500),
+        };
+        EngineSettings {
+            sip_t1,
+            sip_listen,
+            advertised_ip,
+            media_ip,
+            rtp_ports,
+            max_calls: raw.max_calls.unwrap_or(500),
+            call_records: base.join(raw.call_records.unwrap_or_else(|| "var/calls.jsonl".into())),
+            recordings_dir: base.join(
+                raw.recordings_dir
+                    .unwrap_or_else(|| "var/recordings".into()),
+            ),
+            shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs.unwrap_or(10)),
+            codecs,
+        }
+    }
+
+    fn codec(&mut self, name: &Spanned<String>) -> Option<voxgate_sip::sdp::AudioCodec> {
+        use voxgate_sip::sdp::AudioCodec;
+        match name.get_ref().to_ascii_uppercase().as_str() {
+            "PCMU" => Some(AudioCodec::Pcmu),
+            "PCMA" => Some(AudioCodec::Pcma),
+            other => {
+                self.issue(
+                    name.span(),
+                    format!("unknown codec `{other}`; expected \"PCMU\" or \"PCMA\""),
+                );
+                None
+            }
+        }
+    }
+
+    fn port_range(&mut self, value: &Spanned<String>) -> Option<(u16, u16)> {
+        let parsed = value.get_ref().split_once('-').and_then(|(a, b)| {
+            Some((a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?))
+        });
+        match parsed {
+            Some((lo, hi)) if lo < hi && lo >= 1024 && hi - lo >= 2 => Some((lo, hi)),
+            _ => {
+                self.issue(value.span(), format!("rtp_ports: `{}` is not a port range; expected \"LOW-HIGH\" above 1023 with room for at least two ports, e.g. \"20000-29999\"", value.get_ref()));
+                None
+            }
+        }
+    }
+
+    fn trunk(&mut self, t: RawTrunk) -> Trunk {
+        let name = t.name.get_ref().clone();
+        let gateway_list = t.gateways.get_ref();
+        if gateway_list.is_empty() {
+            self.issue(
+                t.gateways.span(),
+                format!("trunk `{name}`: gateways is empty; expected at least one \"host:port\""),
+            );
+        }
+        let gateways: Vec<SocketAddr> = gateway_list
+            .iter()
+            .filter_map(|g| self.socket_addr(g, 5060, "gateway"))
+            .collect();
+        let auth = match *t.auth.get_ref() {
+            RawAuthMode::Ip => {
+                if t.register.is_some() {
+                    self.issue(
+                        t.auth.span(),
+                        format!(
+                            "trunk `{name}`: a [trunk.register] section needs auth = \"register\""
+                        ),
+                    );
+                }
+                let mut networks: Vec<IpNet> = Vec::new();
+                for n in &t.allowed_networks {
+                    let text = n.get_ref();
+                    match text.parse::<IpNet>().or_else(|_| text.parse::<IpAddr>().map(IpNet::from)) {
+                        Ok(net) => networks.push(net),
+                        Err(_) => self.issue(n.span(), format!("`{text}` is not a network; expected an address or CIDR, e.g. \"10.0.0.0/24\"")),
+                    }
+                }
+                if t.allowed_networks.is_empty() {
+                    networks = gateways.iter().map(|g| IpNet::from(g.ip())).collect();
+                }
+                TrunkAuth::Ip { networks }
+            }
+            RawAuthMode::Register => match t.register {
+                None => {
+                    self.issue(t.auth.span(), format!("trunk `{name}`: auth = \"register\" needs a [trunk.register] section with username and password_env"));
+                    TrunkAuth::Ip {
+                        networks: Vec::new(),
+                    }
+                }
+                Some(reg) => {
+                    let reg = reg.into_inner();
+                    let env = reg.password_env.get_ref();
+                    if env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        self.issue(reg.password_env.span(), format!("password_env: `{env}` is not an environment variable name; give the NAME of a variable that holds the password, never the password itself"));
+                    }
+                    let domain = reg.domain.unwrap_or_else(|| {
+                        gateways
+                            .first()
+                            .map(|g| g.ip().to_string())
+                            .unwrap_or_default()
+                    });
+                    TrunkAuth::Register {
+                        username: reg.username,
+                        password_env: env.clone(),
+                        domain,
+                        expires: reg.expires,
+                    }
+                }
+            },
+        };
+        Trunk {
+            name,
+            gateways,
+            transport: match t.transport {
+                RawTransport::Udp => Transport::Udp,
+                RawTransport::Tcp => Transport::Tcp,
+            },
+            auth,
+            dial_prefix: t.dial_prefix,
+            max_calls: t.max_calls,
+            caller_id: t.caller_id,
+            ring_timeout: Duration::from_secs(t.ring_timeout_secs),
+        }
+    }
+
+    fn route(&mut self, r: RawRoute, base: &Path) -> Route {
+        let prompt = r
+            .prompt
+            .as_ref()
+            .map(|p| self.existing_file(base, p, "prompt"));
+        let goodbye = r
+            .goodbye
+            .as_ref()
+            .map(|p| self.existing_file(base, p, "goodbye"));
+        let collect = r.collect.map(|c| {
+            let terminator = c.terminator.as_ref().and_then(|t| {
+                let mut chars = t.get_ref().chars();
+                match (chars.next(), chars.next()) {
+                    (Some(d), None) if "0123456789*#ABCD".contains(d) => Some(d),
+                    _ => {
+                        self.issue(t.span(), format!("terminator: `{}` is not one DTMF digit; expected one of 0-9 * # A-D", t.get_ref()));
+                        None
+                    }
+                }
+            });
+            Collect { max_digits: c.max_digits, terminator, timeout: Duration::from_millis(c.timeout_ms) }
+        });
+        Route {
+            name: r.name.into_inner(),
+            number: r.number,
+            trunk: r.trunk.map(Spanned::into_inner),
+            prompt,
+            collect,
+            goodbye,
+            record: r.record,
+            max_duration: Duration::from_secs(r.max_duration_secs),
+        }
+    }
+}

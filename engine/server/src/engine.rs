@@ -1,0 +1,803 @@
+//! The engine loop: owns the SIP endpoint and every call, turns endpoint events into call
+//! signals, call actions into SIP commands and media commands, and writes the record of each
+//! finished call. One task; media runs in per-call tasks.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::mpsc;
+use voxgate_call::{
+    Action, Call, CallRecord, CallSetup, DigitCollection, Direction, MediaInput, Script, Signal,
+    WallClock,
+};
+use voxgate_rtp::PortAllocator;
+use voxgate_sip::digest::Credentials;
+use voxgate_sip::sdp::{self, LocalMedia, NegotiatedMedia, SessionDescription};
+use voxgate_sip::{
+    CallHandle, Endpoint, EndpointConfig, Event, OutgoingInvite, RegistrationConfig,
+};
+
+use crate::config::{Config, Route, Trunk, TrunkAuth};
+use crate::media::{self, MediaCommand, MediaReport};
+use crate::prompt::PromptCache;
+use crate::records::RecordLog;
+use crate::sip_io::{Inbound, SipIo};
+
+/// How long after the grace period calls still tearing down may take before we exit anyway.
+const TEARDOWN_AFTER_GRACE: Duration = Duration::from_secs(5);
+/// Attempts at binding an RTP port pair before giving up on a call.
+const PORT_ATTEMPTS: usize = 8;
+
+/// Errors that stop the engine or refuse an outbound call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// A socket could not be opened.
+    #[error("{what}: {source}")]
+    Io {
+        /// What we were doing.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A trunk's password variable is not set.
+    #[error("trunk `{trunk}`: environment variable {variable} (password_env) is not set")]
+    MissingSecret {
+        /// Trunk name.
+        trunk: String,
+        /// Variable name.
+        variable: String,
+    },
+    /// No RTP port could be bound.
+    #[error("no free RTP port pair in the configured range")]
+    NoMediaPort,
+    /// A prompt could not be loaded.
+    #[error(transparent)]
+    Prompt(#[from] crate::prompt::PromptError),
+}
+
+struct ActiveCall {
+    call: Call,
+    trunk: Option<String>,
+    rtp_port: Option<u16>,
+    /// Sockets bound for the call, waiting for the negotiated stream.
+    sockets: Option<(tokio::net::UdpSocket, tokio::net::UdpSocket)>,
+    /// Our offer (outbound), to read the answer against.
+    offer: Option<SessionDescription>,
+    /// Our answer (inbound), sent with the 200.
+    answer: Option<Vec<u8>>,
+    negotiated: Option<NegotiatedMedia>,
+    media: Option<mpsc::UnboundedSender<MediaCommand>>,
+    recording: Option<PathBuf>,
+    closing: bool,
+}
+
+/// What the engine loop is doing with new work.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Serving,
+    /// Refusing new calls; running calls may finish until the instant given.
+    Draining {
+        grace_until: Instant,
+    },
+}
+
+/// The engine: SIP endpoint, calls, media tasks.
+pub struct Engine {
+    config: Arc<Config>,
+    endpoint: Endpoint,
+    sip: SipIo,
+    sip_rx: mpsc::Receiver<Inbound>,
+    reports_tx: mpsc::UnboundedSender<MediaReport>,
+    reports_rx: mpsc::UnboundedReceiver<MediaReport>,
+    calls: HashMap<CallHandle, ActiveCall>,
+    ports: PortAllocator,
+    prompts: Arc<PromptCache>,
+    records: RecordLog,
+    finished: Vec<CallRecord>,
+    mode: Mode,
+    rejected_requests: u64,
+    local_addr: SocketAddr,
+}
+
+impl Engine {
+    /// Open the SIP sockets on `listen` (the config's address for `run`, an ephemeral one for
+    /// `call`) and the record log.
+    pub async fn start(config: Arc<Config>, listen: SocketAddr) -> Result<Self, EngineError> {
+        let tcp = true;
+        let (sip, sip_rx, bound) =
+            SipIo::bind(listen, tcp)
+                .await
+                .map_err(|source| EngineError::Io {
+                    what: format!("cannot listen for SIP on {listen}"),
+                    source,
+                })?;
+        let local_addr = SocketAddr::new(config.engine.advertised_ip, bound.port());
+        let endpoint = Endpoint::new(EndpointConfig {
+            local_addr,
+            user_agent: format!("voxgate/{}", env!("CARGO_PKG_VERSION")),
+            allowed_sources: config
+                .trunks
+                .iter()
+                .flat_map(Trunk::allowed_networks)
+                .collect(),
+            seed: rand::random(),
+            t1: config.engine.sip_t1,
+            ..EndpointConfig::default()
+        });
+        let (lo, hi) = config.engine.rtp_ports;
+        let ports = PortAllocator::new(lo..=hi).map_err(|e| EngineError::Io {
+            what: "rtp_ports".into(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let records =
+            RecordLog::open(&config.engine.call_records).map_err(|source| EngineError::Io {
+                what: format!(
+                    "cannot open call records {}",
+                    config.engine.call_records.display()
+                ),
+                source,
+            })?;
+        let (reports_tx, reports_rx) = mpsc::unbounded_channel();
+        tracing::info!(%bound, "SIP listening on UDP and TCP");
+        Ok(Self {
+            config,
+            endpoint,
+            sip,
+            sip_rx,
+            reports_tx,
+            reports_rx,
+            calls: HashMap::new(),
+            ports,
+            prompts: Arc::default(),
+            records,
+            finished: Vec::new(),
+            mode: Mode::Serving,
+            rejected_requests: 0,
+            local_addr,
+        })
+    }
+
+    /// The prompt cache (decode route prompts at start-up to fail early).
+    pub fn prompts(&self) -> &PromptCache {
+        &self.prompts
+    }
+
+    /// Register every trunk that uses `auth = "register"`.
+    pub fn register_trunks(&mut self) -> Result<(), EngineError> {
+        let now = Instant::now();
+        for trunk in self.config.trunks.clone() {
+            if let TrunkAuth::Register {
+                username,
+                password_env,
+                domain,
+                expires,
+            } = &trunk.auth
+            {
+                let password = secret(&trunk.name, password_env)?;
+                let Some(registrar) = trunk.gateways.first().copied() else {
+                    continue;
+                };
+                self.endpoint.register(
+                    now,
+                    RegistrationConfig {
+                        registrar,
+                        transport: trunk.transport,
+                        domain: domain.clone(),
+                        credentials: Credentials {
+                            username: username.clone(),
+                            password,
+                        },
+                        expires: *expires,
+                    },
+                );
+            }
+        }
+        self.flush(now);
+        Ok(())
+    }
+
+    /// Place one outbound call through `trunk` that plays `prompt` and hangs up.
+    pub fn dial(
+        &mut self,
+        trunk: &Trunk,
+        number: &str,
+        prompt: PathBuf,
+        recording: Option<PathBuf>,
+    ) -> Result<CallHandle, EngineError> {
+        let now = Instant::now();
+        self.prompts.get(&prompt)?;
+        let gateway = *trunk.gateways.first().ok_or(EngineError::NoMediaPort)?;
+        let (port, sockets) = self.bind_media_port()?;
+        let offer = sdp::create_offer(&self.local_media(port));
+        let target = format!("sip:{}{}@{}", trunk.dial_prefix, number, gateway);
+        let credentials = match &trunk.auth {
+            TrunkAuth::Register {
+                username,
+                password_env,
+                ..
+            } => Some(Credentials {
+                username: username.clone(),
+                password: secret(&trunk.name, password_env)?,
+            }),
+            TrunkAuth::Ip { .. } => None,
+        };
+        let handle = self.endpoint.invite(
+            now,
+            OutgoingInvite {
+                destination: gateway,
+                transport: trunk.transport,
+                request_uri: target.clone(),
+                from_uri: format!("sip:{}@{}", trunk.caller_id, self.local_addr),
+                from_display: None,
+                to_uri: target.clone(),
+                sdp: offer.to_string().into_bytes(),
+                credentials,
+                extra_headers: Vec::new(),
+            },
+        );
+        let setup = CallSetup {
+            call_id: self.endpoint.call_id(handle).unwrap_or_default().to_owned(),
+            direction: Direction::Outbound,
+            trunk: Some(trunk.name.clone()),
+            route: None,
+            from: trunk.caller_id.clone(),
+            to: number.to_owned(),
+            remote_address: Some(gateway.to_string()),
+            ring_timeout: Some(trunk.ring_timeout),
+            recording: recording.as_ref().map(|p| p.display().to_string()),
+        };
+        let script = Script {
+            prompt: Some(prompt.display().to_string()),
+            collect: None,
+            goodbye: None,
+            digit_stops_prompt: false,
+            max_duration: Duration::from_secs(300),
+        };
+        let call = Call::outbound(now, wall_clock(now), setup, script);
+        self.calls.insert(
+            handle,
+            ActiveCall {
+                call,
+                trunk: Some(trunk.name.clone()),
+                rtp_port: Some(port),
+                sockets: Some(sockets),
+                offer: Some(offer),
+                answer: None,
+                negotiated: None,
+                media: None,
+                recording,
+                closing: false,
+            },
+        );
+        self.flush(now);
+        Ok(handle)
+    }
+
+    /// Run until `stop` resolves and running calls have ended (or the grace period is over),
+    /// or, with `until_idle`, until no call is left. Returns the records written.
+    pub async fn run(
+        mut self,
+        stop: impl std::future::Future<Output = ()>,
+        until_idle: bool,
+    ) -> Vec<CallRecord> {
+        tokio::pin!(stop);
+        let mut stop_seen = false;
+        loop {
+            if until_idle && self.calls.is_empty() {
+                break;
+            }
+            if let Mode::Draining { grace_until } = self.mode {
+                if self.calls.is_empty() || Instant::now() >= grace_until + TEARDOWN_AFTER_GRACE {
+                    break;
+                }
+            }
+            let wake = self
+                .next_deadline()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                Some(inbound) = self.sip_rx.recv() => {
+                    let now = Instant::now();
+                    self.endpoint.handle_input(now, inbound.transport, inbound.source, &inbound.bytes);
+                    self.flush(now);
+                }
+                Some(report) = self.reports_rx.recv() => {
+                    let now = Instant::now();
+                    self.on_media_report(now, report);
+                    self.flush(now);
+                }
+                () = &mut stop, if !stop_seen => {
+                    stop_seen = true;
+                    let grace_until = Instant::now() + self.config.engine.shutdown_grace;
+                    tracing::info!(calls = self.calls.len(), grace = ?self.config.engine.shutdown_grace, "shutting down: refusing new calls");
+                    self.mode = Mode::Draining { grace_until };
+                }
+                () = tokio::time::sleep_until(wake.into()) => {
+                    let now = Instant::now();
+                    self.on_timeout(now);
+                    self.flush(now);
+                }
+            }
+        }
+        let now = Instant::now();
+        let left: Vec<CallHandle> = self.calls.keys().copied().collect();
+        for handle in left {
+            self.write_record(now, handle, None);
+        }
+        tracing::info!(
+            calls = self.calls.len(),
+            rtp_ports = self.ports.in_use(),
+            "resources in use at exit"
+        );
+        if self.rejected_requests > 0 {
+            tracing::info!(
+                rejected = self.rejected_requests,
+                "requests rejected (malformed, forbidden source, unknown dialog)"
+            );
+        }
+        std::mem::take(&mut self.finished)
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let grace = match self.mode {
+            Mode::Draining { grace_until } => {
+                Some(grace_until.min(Instant::now() + Duration::from_millis(200)))
+            }
+            Mode::Serving => None,
+        };
+        self.calls
+            .values()
+            .filter_map(|c| c.call.poll_timeout())
+            .chain(self.endpoint.poll_timeout())
+            .chain(grace)
+            .min()
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
+        self.endpoint.handle_timeout(now);
+        let grace_over = matches!(self.mode, Mode::Draining { grace_until } if now >= grace_until);
+        for active in self.calls.values_mut() {
+            active.call.handle_timeout(now);
+            if grace_over {
+                active.call.shutdown(now);
+            }
+        }
+    }
+
+    /// Drain the endpoint and every call until nothing is left to do.
+    fn flush(&mut self, now: Instant) {
+        loop {
+            let mut progressed = false;
+            while let Some(t) = self.endpoint.poll_transmit() {
+                self.sip.send(t);
+                progressed = true;
+            }
+            while let Some(event) = self.endpoint.poll_event() {
+                self.on_sip_event(now, event);
+                progressed = true;
+            }
+            let handles: Vec<CallHandle> = self.calls.keys().copied().collect();
+            for handle in handles {
+                progressed |= self.run_actions(now, handle);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn on_sip_event(&mut self, now: Instant, event: Event) {
+        match event {
+            Event::IncomingCall {
+                call,
+                source,
+                from_uri,
+                to_user,
+                offer,
+                call_id,
+                ..
+            } => {
+                self.on_incoming(
+                    now,
+                    call,
+                    source,
+                    from_uri,
+                    to_user.unwrap_or_default(),
+                    offer,
+                    call_id,
+                );
+            }
+            Event::Progress { call, code, sdp } => {
+                self.on_remote_sdp(call, sdp);
+                self.signal(now, call, Signal::Progress { code });
+            }
+            Event::Answered { call, sdp } => {
+                self.on_remote_sdp(call, sdp);
+                self.start_media(call);
+                self.signal(now, call, Signal::Answered);
+            }
+            Event::Confirmed { call } => self.signal(now, call, Signal::Confirmed),
+            Event::AckTimeout { call } => self.signal(now, call, Signal::AckTimeout),
+            Event::Failed {
+                call,
+                code,
+                reason,
+                reason_header,
+            } => self.signal(
+                now,
+                call,
+                Signal::Failed {
+                    code,
+                    reason,
+                    reason_header,
+                },
+            ),
+            Event::Cancelled { call } => self.signal(now, call, Signal::Cancelled),
+            Event::RemoteHangup { call } => self.signal(now, call, Signal::RemoteHangup),
+            Event::HangupComplete { call } => self.signal(now, call, Signal::HangupComplete),
+            Event::Dtmf {
+                call,
+                digit,
+                duration_ms,
+            } => {
+                if let Some(active) = self.calls.get_mut(&call) {
+                    active.call.handle_media(
+                        now,
+                        MediaInput::Dtmf {
+                            digit,
+                            source: voxgate_call::DtmfSource::SipInfo,
+                            duration_ms,
+                        },
+                    );
+                }
+            }
+            Event::MediaUpdate { call, .. } => {
+                tracing::info!(%call, "re-INVITE answered (hold/resume or session refresh)")
+            }
+            Event::RequestRejected {
+                source,
+                code,
+                reason,
+            } => {
+                self.rejected_requests += 1;
+                tracing::warn!(%source, code, "rejected request: {reason}");
+            }
+            Event::Registered {
+                registration,
+                expires,
+            } => tracing::info!(?registration, expires, "registered"),
+            Event::RegistrationFailed {
+                registration,
+                code,
+                retry_in,
+            } => {
+                tracing::warn!(?registration, code, ?retry_in, "registration failed");
+            }
+            other => tracing::debug!("unhandled SIP event {other:?}"),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_incoming(
+        &mut self,
+        now: Instant,
+        handle: CallHandle,
+        source: SocketAddr,
+        from: String,
+        called: String,
+        offer: Option<Vec<u8>>,
+        call_id: String,
+    ) {
+        let trunk = self.config.trunk_for_source(source.ip()).cloned();
+        let refuse = |engine: &mut Self, code: u16, reason: &str| {
+            tracing::info!(%handle, %source, code, "refusing inbound call to {called}: {reason}");
+            let _ = engine.endpoint.reject(now, handle, code, Some(reason));
+        };
+        if matches!(self.mode, Mode::Draining { .. }) {
+            return refuse(self, 503, "Shutting Down");
+        }
+        if self.calls.len() >= self.config.engine.max_calls {
+            return refuse(self, 503, "Engine Call Limit");
+        }
+        if let Some(t) = &trunk {
+            let on_trunk = self
+                .calls
+                .values()
+                .filter(|c| c.trunk.as_deref() == Some(t.name.as_str()))
+                .count();
+            if on_trunk >= t.max_calls {
+                return refuse(self, 503, "Trunk Call Limit");
+            }
+        }
+        let Some(route) = self
+            .config
+            .route_for(&called, trunk.as_ref().map(|t| t.name.as_str()))
+            .cloned()
+        else {
+            return refuse(self, 404, "No Route");
+        };
+        let Some(offer) =
+            offer.and_then(|o| SessionDescription::parse(&String::from_utf8_lossy(&o)).ok())
+        else {
+            return refuse(self, 488, "SDP Offer Required");
+        };
+        let Ok((port, sockets)) = self.bind_media_port() else {
+            return refuse(self, 503, "No Media Port");
+        };
+        let (answer, negotiated) = match sdp::create_answer(&offer, &self.local_media(port)) {
+            Ok(pair) => pair,
+            Err(e) => {
+                self.ports.release(port);
+                return refuse(self, 488, &format!("Not Acceptable Here: {e}"));
+            }
+        };
+        let recording = route.record.then(|| self.recording_path(&call_id));
+        let setup = CallSetup {
+            call_id,
+            direction: Direction::Inbound,
+            trunk: trunk.as_ref().map(|t| t.name.clone()),
+            route: Some(route.name.clone()),
+            from,
+            to: called,
+            remote_address: Some(source.to_string()),
+            ring_timeout: None,
+            recording: recording.as_ref().map(|p| p.display().to_string()),
+        };
+        let call = Call::inbound(now, wall_clock(now), setup, route_script(&route));
+        self.calls.insert(
+            handle,
+            ActiveCall {
+                call,
+                trunk: trunk.map(|t| t.name),
+                rtp_port: Some(port),
+                sockets: Some(sockets),
+                offer: None,
+                answer: Some(answer.to_string().into_bytes()),
+                negotiated: Some(negotiated),
+                media: None,
+                recording,
+                closing: false,
+            },
+        );
+    }
+
+    fn on_remote_sdp(&mut self, handle: CallHandle, sdp: Option<Vec<u8>>) {
+        let Some(active) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        let (Some(offer), Some(body), None) = (&active.offer, sdp, &active.negotiated) else {
+            return;
+        };
+        match SessionDescription::parse(&String::from_utf8_lossy(&body))
+            .map(|answer| sdp::negotiated_from_answer(offer, &answer))
+        {
+            Ok(Ok(negotiated)) => {
+                active.negotiated = Some(negotiated);
+                // Early media (183 with SDP) starts the stream before the answer.
+                self.start_media(handle);
+            }
+            Ok(Err(e)) | Err(e) => tracing::warn!(%handle, "unusable SDP answer: {e}"),
+        }
+    }
+
+    fn start_media(&mut self, handle: CallHandle) {
+        let Some(active) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        if active.media.is_some() {
+            return;
+        }
+        let (Some(negotiated), Some((rtp, rtcp))) =
+            (active.negotiated.clone(), active.sockets.take())
+        else {
+            return;
+        };
+        let setup = media::MediaSetup {
+            call: handle,
+            rtp,
+            rtcp,
+            negotiated,
+            recording: active.recording.clone(),
+        };
+        active.media = Some(media::spawn(setup, self.reports_tx.clone()));
+    }
+
+    fn signal(&mut self, now: Instant, handle: CallHandle, signal: Signal) {
+        if let Some(active) = self.calls.get_mut(&handle) {
+            active.call.handle_signal(now, signal);
+        }
+    }
+
+    fn on_media_report(&mut self, now: Instant, report: MediaReport) {
+        match report {
+            MediaReport::Input(handle, input) => {
+                if let Some(active) = self.calls.get_mut(&handle) {
+                    active.call.handle_media(now, input);
+                }
+            }
+            MediaReport::Closed(handle, summary) => self.write_record(now, handle, Some(*summary)),
+        }
+    }
+
+    /// Carry out a call's pending actions; true if there were any.
+    fn run_actions(&mut self, now: Instant, handle: CallHandle) -> bool {
+        let mut progressed = false;
+        loop {
+            let Some(active) = self.calls.get_mut(&handle) else {
+                return progressed;
+            };
+            let Some(action) = active.call.poll_action() else {
+                break;
+            };
+            progressed = true;
+            match action {
+                Action::Ring => {
+                    let _ = self.endpoint.send_provisional(now, handle, 180, None);
+                }
+                Action::Answer => {
+                    let sdp = active.answer.clone().unwrap_or_default();
+                    if let Err(e) = self.endpoint.accept(now, handle, sdp) {
+                        tracing::warn!(%handle, "cannot answer: {e}");
+                        active.call.handle_signal(
+                            now,
+                            Signal::Failed {
+                                code: 500,
+                                reason: e.to_string(),
+                                reason_header: None,
+                            },
+                        );
+                    } else {
+                        self.start_media(handle);
+                    }
+                }
+                Action::Cancel => {
+                    if self.endpoint.cancel(now, handle).is_err() {
+                        active.call.handle_signal(now, Signal::HangupComplete);
+                    }
+                }
+                Action::Play(prompt) => match self.prompts.get(std::path::Path::new(&prompt)) {
+                    Ok(pcm) => send_media(active, MediaCommand::Play(pcm)),
+                    Err(e) => {
+                        tracing::error!(%handle, "{e}");
+                        active.call.handle_media(now, MediaInput::PlaybackFinished);
+                    }
+                },
+                Action::StopPlayback => send_media(active, MediaCommand::Stop),
+                Action::Hangup => {
+                    if self.endpoint.hangup(now, handle).is_err() {
+                        active.call.handle_signal(now, Signal::HangupComplete);
+                    }
+                }
+                other => tracing::warn!(%handle, "unsupported call action {other:?}"),
+            }
+        }
+        let Some(active) = self.calls.get_mut(&handle) else {
+            return progressed;
+        };
+        if active.call.is_finished() && !active.closing {
+            active.closing = true;
+            match active.media.take() {
+                Some(media) => {
+                    let _ = media.send(MediaCommand::Close);
+                }
+                None => self.write_record(now, handle, None),
+            }
+            progressed = true;
+        }
+        progressed
+    }
+
+    fn write_record(
+        &mut self,
+        _now: Instant,
+        handle: CallHandle,
+        media: Option<voxgate_call::MediaSummary>,
+    ) {
+        let Some(mut active) = self.calls.remove(&handle) else {
+            return;
+        };
+        if let Some(port) = active.rtp_port {
+            self.ports.release(port);
+        }
+        if let Some(media) = active.media.take() {
+            let _ = media.send(MediaCommand::Close);
+        }
+        let record = active.call.record_mut();
+        record.media = media;
+        if !active.call.is_finished() {
+            tracing::warn!(%handle, "call still open at exit; writing its record as it stands");
+        }
+        let record = active.call.record().clone();
+        if let Err(e) = self.records.append(&record) {
+            tracing::error!(%handle, "cannot write call record: {e}");
+        }
+        tracing::info!(%handle, call_id = %record.call_id, outcome = ?record.outcome, code = ?record.sip_code, digits = %record.digits, "call ended");
+        self.finished.push(record);
+    }
+
+    fn bind_media_port(
+        &mut self,
+    ) -> Result<(u16, (tokio::net::UdpSocket, tokio::net::UdpSocket)), EngineError> {
+        for _ in 0..PORT_ATTEMPTS {
+            let port = self.ports.allocate().ok_or(EngineError::NoMediaPort)?;
+            match media::bind_pair(self.config.engine.media_ip, port) {
+                Ok(pair) => return Ok((port, pair)),
+                Err(e) => {
+                    tracing::debug!(port, "RTP port busy: {e}");
+                    self.ports.release(port);
+                }
+            }
+        }
+        Err(EngineError::NoMediaPort)
+    }
+
+    fn local_media(&self, port: u16) -> LocalMedia {
+        LocalMedia {
+            address: self.config.engine.advertised_ip,
+            port,
+            codecs: self.config.engine.codecs.clone(),
+            telephone_event: true,
+            ptime: 20,
+            session_id: rand::random::<u32>().into(),
+            session_version: 1,
+        }
+    }
+
+    fn recording_path(&self, call_id: &str) -> PathBuf {
+        let safe: String = call_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.config
+            .engine
+            .recordings_dir
+            .join(format!("{safe}.wav"))
+    }
+}
+
+fn send_media(active: &ActiveCall, command: MediaCommand) {
+    if let Some(media) = &active.media {
+        let _ = media.send(command);
+    }
+}
+
+fn route_script(route: &Route) -> Script {
+    Script {
+        prompt: route.prompt.as_ref().map(|p| p.display().to_string()),
+        collect: route.collect.as_ref().map(|c| DigitCollection {
+            max_digits: c.max_digits,
+            terminator: c.terminator,
+            timeout: c.timeout,
+        }),
+        goodbye: route.goodbye.as_ref().map(|p| p.display().to_string()),
+        digit_stops_prompt: true,
+        max_duration: route.max_duration,
+    }
+}
+
+fn wall_clock(now: Instant) -> WallClock {
+    let unix_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64;
+    WallClock {
+        instant: now,
+        unix_ms,
+    }
+}
+
+fn secret(trunk: &str, variable: &str) -> Result<String, EngineError> {
+    std::env::var(variable).map_err(|_| EngineError::MissingSecret {
+        trunk: trunk.to_owned(),
+        variable: variable.to_owned(),
+    })
+}

@@ -1,0 +1,247 @@
+//! The `voxgate` binary under test: an engine started with a generated configuration in its own
+//! temp dir (free SIP port, free RTP range, records and recordings inside), and one-shot
+//! `voxgate call` runs.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::{HarnessError, Result};
+use crate::netns::Netns;
+use crate::process::{PeerProcess, Stdout, wait_until};
+use crate::{TempDir, free_sip_port, free_udp_range};
+
+/// RTP ports given to each engine under test.
+const RTP_PORTS: u16 = 40;
+
+/// Path of the built `voxgate` binary: `$VOXGATE_BIN`, or `voxgate` next to the test binary's
+/// `deps/` folder (`scripts/test` builds it before the tests run).
+pub fn voxgate_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("VOXGATE_BIN") {
+        return bin.into();
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    profile_dir.join("voxgate")
+}
+
+/// A prompt shipped in `examples/prompts/`.
+pub fn example_prompt(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/prompts")
+        .join(name)
+}
+
+/// A running `voxgate run`.
+pub struct Voxgate {
+    dir: TempDir,
+    process: Option<PeerProcess>,
+    sip_addr: SocketAddr,
+    config: PathBuf,
+}
+
+impl Voxgate {
+    /// Write `[engine]` (free ports, paths in a temp dir) followed by `rest` (trunks, routes) and
+    /// start the engine; returns once it listens.
+    pub fn start(rest: &str) -> Result<Voxgate> {
+        Self::start_with(None, "", rest)
+    }
+
+    /// Like [`Voxgate::start`], with extra `[engine]` lines and optionally inside `netns`.
+    pub fn start_with(netns: Option<&Netns>, engine_extra: &str, rest: &str) -> Result<Voxgate> {
+        let dir = TempDir::new("voxgate")?;
+        let sip_addr = SocketAddr::from(([127, 0, 0, 1], free_sip_port()));
+        let config = write_config(&dir, sip_addr, engine_extra, rest)?;
+        let mut command = match netns {
+            Some(ns) => ns.command(voxgate_bin()),
+            None => Command::new(voxgate_bin()),
+        };
+        command
+            .arg("run")
+            .arg("--config")
+            .arg(&config)
+            .env("VOXGATE_LOG", "info,voxgate=debug");
+        let log = dir.join("voxgate.log");
+        let process = PeerProcess::spawn("voxgate", command, &log, Stdout::ToLog, false)?;
+        let mut engine = Voxgate {
+            dir,
+            process: Some(process),
+            sip_addr,
+            config,
+        };
+        let ready = wait_until(Duration::from_secs(15), || {
+            engine.log().contains("SIP listening") || engine.exited()
+        });
+        if !ready || engine.exited() {
+            return Err(HarnessError::Peer {
+                peer: "voxgate",
+                detail: format!("did not start\n{}", engine.log()),
+            });
+        }
+        Ok(engine)
+    }
+
+    /// The SIP address it listens on (UDP and TCP).
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.sip_addr
+    }
+
+    /// The generated configuration file.
+    pub fn config(&self) -> &Path {
+        &self.config
+    }
+
+    /// The engine's temp dir.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Everything it logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("voxgate.log")).unwrap_or_default()
+    }
+
+    fn exited(&mut self) -> bool {
+        self.process
+            .as_mut()
+            .is_none_or(|p| matches!(p.try_exit(), Ok(Some(_))))
+    }
+
+    /// The call records written so far.
+    pub fn records(&self) -> Vec<serde_json::Value> {
+        read_records(&self.dir.join("calls.jsonl"))
+    }
+
+    /// Wait until at least `count` records exist.
+    pub fn wait_records(&self, count: usize, timeout: Duration) -> Result<Vec<serde_json::Value>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let records = self.records();
+            if records.len() >= count {
+                return Ok(records);
+            }
+            if Instant::now() >= deadline {
+                return Err(HarnessError::Timeout {
+                    what: format!("{count} call records (have {})", records.len()),
+                    waited: timeout,
+                    details: format!("\n--- voxgate log ---\n{}", tail(&self.log(), 40)),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then wait for a clean exit; returns the exit status success.
+    pub fn stop(&mut self, timeout: Duration) -> Result<bool> {
+        let Some(mut process) = self.process.take() else {
+            return Ok(true);
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &process.pid().to_string()])
+            .status();
+        let status = process.wait_exit(timeout)?;
+        Ok(status.success())
+    }
+}
+
+impl Drop for Voxgate {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- voxgate log ({}) ---\n{}",
+                self.dir.path().display(),
+                tail(&self.log(), 60)
+            );
+        }
+    }
+}
+
+/// Write a configuration file for an engine on `sip_addr` into `dir`; returns its path.
+pub fn write_config(
+    dir: &TempDir,
+    sip_addr: SocketAddr,
+    engine_extra: &str,
+    rest: &str,
+) -> Result<PathBuf> {
+    let rtp = free_udp_range(RTP_PORTS);
+    let text = format!(
+        "[engine]\nsip_listen = \"{sip_addr}\"\nrtp_ports = \"{rtp}-{}\"\ncall_records = \"calls.jsonl\"\nrecordings_dir = \"recordings\"\nshutdown_grace_secs = 2\n{engine_extra}\n{rest}\n",
+        rtp + RTP_PORTS - 1
+    );
+    let path = dir.join("voxgate.toml");
+    std::fs::write(&path, text).map_err(|e| HarnessError::io("writing voxgate.toml", e))?;
+    Ok(path)
+}
+
+/// One `voxgate call` run.
+pub struct CallRun {
+    /// `outcome=` from its summary line.
+    pub outcome: String,
+    /// `sip_code=` from its summary line.
+    pub sip_code: String,
+    /// Exit code.
+    pub exit_code: Option<i32>,
+    /// Everything it logged (stderr).
+    pub log: String,
+}
+
+/// `voxgate call --config CONFIG --trunk TRUNK --play PLAY [--record R] [--listen L] NUMBER`,
+/// waited for, with its summary line parsed.
+pub fn run_call(
+    config: &Path,
+    trunk: &str,
+    number: &str,
+    play: &Path,
+    record: Option<&Path>,
+    listen: Option<SocketAddr>,
+) -> Result<CallRun> {
+    let mut command = Command::new(voxgate_bin());
+    command
+        .args(["call", "--config"])
+        .arg(config)
+        .args(["--trunk", trunk, "--play"])
+        .arg(play);
+    if let Some(r) = record {
+        command.arg("--record").arg(r);
+    }
+    if let Some(l) = listen {
+        command.arg("--listen").arg(l.to_string());
+    }
+    command.arg(number).stdin(Stdio::null());
+    let output: Output = command
+        .output()
+        .map_err(|e| HarnessError::io("running voxgate call", e))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let log = String::from_utf8_lossy(&output.stderr).into_owned();
+    let field = |name: &str| {
+        stdout
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(name).map(str::to_owned))
+            .unwrap_or_default()
+    };
+    Ok(CallRun {
+        outcome: field("outcome="),
+        sip_code: field("sip_code="),
+        exit_code: output.status.code(),
+        log,
+    })
+}
+
+/// Parse a JSON-lines record file (missing file: no records).
+pub fn read_records(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("call record is JSON"))
+        .collect()
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

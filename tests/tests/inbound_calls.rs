@@ -1,0 +1,170 @@
+//! Real inbound calls into `voxgate run` from third-party UAs: baresip (RFC 4733 DTMF),
+//! SIPp over TCP, and graceful shutdown with a call in progress.
+
+use std::time::Duration;
+
+use voxgate_tests::{
+    AnswerMode, Baresip, BaresipOptions, ENERGY_THRESHOLD, SippOptions, TempDir, Voxgate, Wav,
+    example_prompt, require_peers, wav,
+};
+
+fn ivr_config() -> String {
+    format!(
+        r##"
+[[trunk]]
+name = "peers"
+gateways = ["127.0.0.1:5999"]
+auth = "ip"
+allowed_networks = ["127.0.0.0/8"]
+
+[[route]]
+name = "ivr"
+number = "1000"
+prompt = "{welcome}"
+collect = {{ max_digits = 6, terminator = "#", timeout_ms = 8000 }}
+goodbye = "{goodbye}"
+record = true
+
+[[route]]
+name = "notice"
+number = "*"
+prompt = "{notice}"
+record = true
+"##,
+        welcome = example_prompt("welcome.wav").display(),
+        goodbye = example_prompt("goodbye.wav").display(),
+        notice = example_prompt("notice.wav").display(),
+    )
+}
+
+#[test]
+fn baresip_calls_the_ivr_and_sends_dtmf() {
+    require_peers!("baresip");
+    let engine = Voxgate::start(&ivr_config()).expect("engine starts");
+    let dir = TempDir::new("baresip-in").expect("temp dir");
+    let input = dir.join("caller.wav");
+    wav::write_tone(&input, 440.0, Duration::from_secs(30), 8000, 0.3).expect("tone");
+    let mut caller = Baresip::start(BaresipOptions::new(&input).answer_mode(AnswerMode::Manual))
+        .expect("baresip");
+
+    caller
+        .dial(&format!("sip:1000@{}", engine.sip_addr()))
+        .expect("dial");
+    caller
+        .wait_event("CALL_ESTABLISHED", Duration::from_secs(10))
+        .expect("answered");
+    std::thread::sleep(Duration::from_millis(1500));
+    caller.send_dtmf("12#").expect("dtmf");
+    // voxgate plays goodbye, then hangs up.
+    caller
+        .wait_event("CALL_CLOSED", Duration::from_secs(20))
+        .expect("voxgate hangs up");
+
+    let records = engine
+        .wait_records(1, Duration::from_secs(10))
+        .expect("record");
+    let r = &records[0];
+    assert_eq!(r["direction"], "inbound");
+    assert_eq!(r["route"], "ivr");
+    assert_eq!(r["trunk"], "peers");
+    assert_eq!(r["outcome"], "answered");
+    assert_eq!(r["hangup_by"], "bot");
+    assert_eq!(r["digits"], "12", "record: {r:#}");
+    assert_eq!(r["digits_done"], "terminator");
+    let sources: Vec<&str> = r["dtmf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["rfc4733"; 3]);
+    assert!(
+        r["media"]["packets_received"].as_u64().unwrap() > 50,
+        "media: {}",
+        r["media"]
+    );
+    assert_eq!(r["media"]["codec"], "PCMU");
+    let prompts = r["prompts"].as_array().unwrap();
+    assert_eq!(
+        prompts.len(),
+        2,
+        "welcome (cut by the first digit) and goodbye"
+    );
+    assert_eq!(prompts[0]["cut"], true);
+
+    // The recording holds baresip's tone on the left and our prompt on the right.
+    let recording = Wav::read_complete(r["recording"].as_str().unwrap(), Duration::from_secs(5))
+        .expect("recording");
+    assert_eq!(recording.channels.len(), 2);
+    let talk = recording.duration();
+    assert!(talk > Duration::from_secs(2), "recording is {talk:?}");
+    assert!(recording.has_energy_between(
+        0,
+        Duration::from_millis(500),
+        talk - Duration::from_millis(500),
+        ENERGY_THRESHOLD
+    ));
+    assert!(recording.has_energy_between(
+        1,
+        Duration::ZERO,
+        Duration::from_millis(1500),
+        ENERGY_THRESHOLD
+    ));
+    // And baresip heard the prompt.
+    let heard = caller
+        .heard(Duration::from_secs(5))
+        .expect("baresip recording");
+    assert!(heard.has_energy_between(0, Duration::ZERO, heard.duration(), ENERGY_THRESHOLD));
+}
+
+#[test]
+fn sipp_calls_over_tcp_and_voxgate_hangs_up_after_the_notice() {
+    require_peers!("sipp");
+    let engine = Voxgate::start(&ivr_config()).expect("engine starts");
+    let mut sipp = SippOptions::uac("uac_call_wait_bye", engine.sip_addr())
+        .service("2000")
+        .arg("-t")
+        .arg("t1")
+        .timeout(Duration::from_secs(30))
+        .start()
+        .expect("sipp");
+    let outcome = sipp.wait(Duration::from_secs(40)).expect("sipp ends");
+    assert!(outcome.all_succeeded(), "sipp: {outcome:?}");
+    let records = engine
+        .wait_records(1, Duration::from_secs(10))
+        .expect("record");
+    let r = &records[0];
+    assert_eq!(r["route"], "notice");
+    assert_eq!(r["outcome"], "answered");
+    assert_eq!(r["hangup_by"], "bot");
+    assert_eq!(r["prompts"][0]["cut"], false);
+}
+
+#[test]
+fn shutdown_hangs_up_running_calls_after_the_grace_period() {
+    require_peers!("baresip");
+    let mut engine = Voxgate::start(&ivr_config()).expect("engine starts");
+    let dir = TempDir::new("baresip-shutdown").expect("temp dir");
+    let input = dir.join("caller.wav");
+    wav::write_tone(&input, 300.0, Duration::from_secs(30), 8000, 0.3).expect("tone");
+    let mut caller = Baresip::start(BaresipOptions::new(&input).answer_mode(AnswerMode::Manual))
+        .expect("baresip");
+    caller
+        .dial(&format!("sip:1000@{}", engine.sip_addr()))
+        .expect("dial");
+    caller
+        .wait_event("CALL_ESTABLISHED", Duration::from_secs(10))
+        .expect("answered");
+    assert!(
+        engine.stop(Duration::from_secs(15)).expect("engine exits"),
+        "clean exit"
+    );
+    caller
+        .wait_event("CALL_CLOSED", Duration::from_secs(5))
+        .expect("BYE from voxgate");
+    let records = voxgate_tests::read_records(&engine.dir().join("calls.jsonl"));
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["hangup_by"], "bot");
+    assert_eq!(records[0]["outcome"], "answered");
+    assert!(engine.log().contains("shutting down"));
+}
