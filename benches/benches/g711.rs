@@ -1,5 +1,8 @@
 //! G.711 encode and decode of one 20 ms frame.
 
+// criterion_group!/criterion_main! generate undocumented functions.
+#![allow(missing_docs)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use voxgate_benches::pcm_frame;

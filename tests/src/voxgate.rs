@@ -15,18 +15,21 @@ use crate::{TempDir, free_sip_port, free_udp_range};
 /// RTP ports given to each engine under test.
 const RTP_PORTS: u16 = 40;
 
-/// Path of the built `voxgate` binary: `$VOXGATE_BIN`, or `voxgate` next to the test binary's
-/// `deps/` folder (`scripts/test` builds it before the tests run).
+/// Path of the built `voxgate` binary: `$VOXGATE_BIN`, or `voxgate` of the same cargo profile
+/// (`scripts/test` builds it before the tests run).
 pub fn voxgate_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("VOXGATE_BIN") {
         return bin.into();
     }
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    profile_dir.join("voxgate")
+    let exe = std::env::current_exe().expect("own binary path");
+    let dir = exe.parent().expect("binary folder");
+    // Test binaries live in target/<profile>/deps, other binaries in target/<profile>.
+    let candidates = [dir.join("voxgate"), dir.join("../voxgate")];
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .unwrap_or(&candidates[1])
+        .clone()
 }
 
 /// A prompt shipped in `examples/prompts/`.
@@ -53,6 +56,16 @@ impl Voxgate {
 
     /// Like [`Voxgate::start`], with extra `[engine]` lines and optionally inside `netns`.
     pub fn start_with(netns: Option<&Netns>, engine_extra: &str, rest: &str) -> Result<Voxgate> {
+        Self::start_with_env(netns, engine_extra, rest, &[])
+    }
+
+    /// Like [`Voxgate::start_with`], with extra environment variables (trunk passwords).
+    pub fn start_with_env(
+        netns: Option<&Netns>,
+        engine_extra: &str,
+        rest: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Voxgate> {
         let dir = TempDir::new("voxgate")?;
         let sip_addr = SocketAddr::from(([127, 0, 0, 1], free_sip_port()));
         let config = write_config(&dir, sip_addr, engine_extra, rest)?;
@@ -64,7 +77,8 @@ impl Voxgate {
             .arg("run")
             .arg("--config")
             .arg(&config)
-            .env("VOXGATE_LOG", "info,voxgate=debug");
+            .env("VOXGATE_LOG", "info,voxgate=debug")
+            .envs(env.iter().copied());
         let log = dir.join("voxgate.log");
         let process = PeerProcess::spawn("voxgate", command, &log, Stdout::ToLog, false)?;
         let mut engine = Voxgate {

@@ -665,3 +665,142 @@ impl Validator<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/nowhere/voxgate.toml"), text)
+    }
+
+    fn issues(text: &str) -> Vec<String> {
+        parse(text)
+            .expect_err("config should be rejected")
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    const TRUNK: &str = "[[trunk]]\nname = \"a\"\ngateways = [\"127.0.0.1:5080\"]\nauth = \"ip\"\n";
+
+    #[test]
+    fn example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/voxgate.toml");
+        let config = Config::load(&path).expect("examples/voxgate.toml is valid");
+        assert_eq!(config.trunks.len(), 1);
+        assert_eq!(
+            config
+                .route_for("1000", Some("local-carrier"))
+                .map(|r| r.name.as_str()),
+            Some("ivr")
+        );
+        assert_eq!(
+            config.route_for("555", None).map(|r| r.name.as_str()),
+            Some("default")
+        );
+        assert_eq!(
+            config
+                .trunk_for_source("127.0.0.9".parse().unwrap())
+                .map(|t| t.name.as_str()),
+            Some("local-carrier")
+        );
+        assert!(
+            config
+                .trunk_for_source("10.0.0.1".parse().unwrap())
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn syntax_errors_point_at_line_and_column() {
+        let found = issues("[engine]\nmax_calls = 10\nsip_listen = 127.0.0.1\n");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with("/nowhere/voxgate.toml:3:"),
+            "{found:?}"
+        );
+        let found = issues("[engine]\n\nmax_calls = \"ten\"\n");
+        assert!(
+            found[0].starts_with("/nowhere/voxgate.toml:3:13: "),
+            "{found:?}"
+        );
+        assert!(found[0].contains("expected usize"), "{found:?}");
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_the_expected_ones() {
+        let found = issues(&format!("{TRUNK}gatways = []\n"));
+        assert!(
+            found[0].starts_with("/nowhere/voxgate.toml:5:1: "),
+            "{found:?}"
+        );
+        assert!(
+            found[0].contains("gatways") && found[0].contains("expected"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn every_semantic_error_is_reported_with_its_place() {
+        let text = format!(
+            "[engine]\nrtp_ports = \"30000-20000\"\ncodecs = [\"G729\"]\n{TRUNK}allowed_networks = [\"10.0.0.0/33\"]\n\n[[trunk]]\nname = \"a\"\ngateways = [\"not an address\"]\nauth = \"register\"\n\n[[route]]\nname = \"r\"\nnumber = \"*\"\ntrunk = \"b\"\nprompt = \"missing.wav\"\ncollect = {{ max_digits = 4, terminator = \"##\" }}\n"
+        );
+        let found = issues(&text);
+        let expect = [
+            ":2:13: rtp_ports",
+            ":3:11: unknown codec `G729`",
+            ":8:21: `10.0.0.0/33` is not a network",
+            ":11:8: trunk `a` is defined twice",
+            ":12:13: gateway: `not an address`",
+            ":13:8: trunk `a`: auth = \"register\" needs a [trunk.register] section",
+            ":18:9: unknown trunk `b`",
+            ":19:10: prompt: file `/nowhere/missing.wav` does not exist",
+            ":20:42: terminator: `##` is not one DTMF digit",
+        ];
+        assert_eq!(found.len(), expect.len(), "{found:#?}");
+        for (issue, want) in found.iter().zip(expect) {
+            assert!(issue.contains(want), "expected {want:?} in {issue:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_referenced_never_inline() {
+        let text = "[[trunk]]\nname = \"b\"\ngateways = [\"127.0.0.1\"]\nauth = \"register\"\n[trunk.register]\nusername = \"u\"\npassword_env = \"s3cret!\"\n";
+        let found = issues(text);
+        assert!(
+            found[0].contains(":7:16: password_env: `s3cret!` is not an environment variable name"),
+            "{found:?}"
+        );
+        let ok = parse(&text.replace("s3cret!", "CARRIER_B_PASSWORD")).expect("valid");
+        let trunk = &ok.trunks[0];
+        assert_eq!(trunk.gateways[0].port(), 5060, "default SIP port");
+        assert!(
+            matches!(&trunk.auth, TrunkAuth::Register { password_env, expires: 300, .. } if password_env == "CARRIER_B_PASSWORD")
+        );
+        assert_eq!(
+            trunk.allowed_networks(),
+            vec!["127.0.0.1/32".parse::<IpNet>().unwrap()]
+        );
+    }
+
+    #[test]
+    fn route_patterns() {
+        let route = |number: &str| Route {
+            name: "r".into(),
+            number: number.into(),
+            trunk: None,
+            prompt: None,
+            collect: None,
+            goodbye: None,
+            record: false,
+            max_duration: Duration::from_secs(1),
+        };
+        assert!(route("1000").matches("1000"));
+        assert!(!route("1000").matches("10000"));
+        assert!(route("400*").matches("4001234"));
+        assert!(!route("400*").matches("500"));
+        assert!(route("*").matches(""));
+    }
+}

@@ -706,6 +706,10 @@ impl Engine {
             let _ = media.send(MediaCommand::Close);
         }
         let record = active.call.record_mut();
+        if media.is_none() {
+            // No media ever flowed (a failed attempt): there is no recording file.
+            record.recording = None;
+        }
         record.media = media;
         if !active.call.is_finished() {
             tracing::warn!(%handle, "call still open at exit; writing its record as it stands");

@@ -147,6 +147,7 @@ async fn run(
     let mut payload = Vec::with_capacity(FRAME_SAMPLES);
     let mut rtp_buf = vec![0u8; 2048];
     let mut rtcp_buf = vec![0u8; 2048];
+    let mut skipped = 0;
     loop {
         let wake = session
             .poll_timeout()
@@ -169,7 +170,19 @@ async fn run(
             },
             () = tokio::time::sleep_until(wake.into()) => {
                 let now = Instant::now();
-                for _ in 0..pacer.due(now) {
+                let due = pacer.due(now);
+                // Frames the pacer gave up on (a very late wake-up) still advance the RTP clock
+                // and the recording, so both stay aligned with real time.
+                for _ in skipped..pacer.skipped() {
+                    if let Some(t) = session.skip_frame(now) {
+                        let _ = rtp.try_send_to(&t.payload, t.destination);
+                    }
+                    if let Some(rec) = &mut recorder {
+                        let _ = rec.write_frame(&[0; FRAME_SAMPLES], &[0; FRAME_SAMPLES]);
+                    }
+                }
+                skipped = pacer.skipped();
+                for _ in 0..due {
                     received.clear();
                     match session.next_frame(now) {
                         PlayoutFrame::Audio(p) | PlayoutFrame::Concealed(p) => codec.decode(p, &mut received),
@@ -220,6 +233,12 @@ async fn run(
                 other => tracing::debug!(%call, "media event {other:?}"),
             }
         }
+    }
+    if let Some(t) = session.close(Instant::now(), ntp_now()) {
+        let _ = rtcp.try_send_to(&t.payload, t.destination);
+    }
+    if skipped > 0 {
+        tracing::warn!(%call, skipped, "media loop woke too late; frames skipped");
     }
     if let Some(rec) = recorder {
         if let Err(e) = rec.finish() {
