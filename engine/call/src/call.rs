@@ -525,10 +525,8 @@ impl Call {
         if self.prompt_playing() {
             self.finish_prompt(now, true);
         }
-        if self.stage == Stage::Collecting {
-            if let Some(c) = &self.collector {
-                self.record.digits = c.digits().to_owned();
-            }
+        if let (Stage::Collecting, Some(c)) = (self.stage, &self.collector) {
+            self.record.digits = c.digits().to_owned();
         }
         self.stamp_hangup(now);
         self.record.outcome.get_or_insert(outcome);

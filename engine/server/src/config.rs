@@ -448,18 +448,18 @@ impl Validator<'_> {
                     ),
                 );
             }
-            if let Some(trunk) = &r.trunk {
-                if !trunks.iter().any(|t| &t.name == trunk.get_ref()) {
-                    let known: Vec<&str> = trunks.iter().map(|t| t.name.as_str()).collect();
-                    self.issue(
-                        trunk.span(),
-                        format!(
-                            "unknown trunk `{}`; expected one of: {}",
-                            trunk.get_ref(),
-                            known.join(", ")
-                        ),
-                    );
-                }
+            if let Some(trunk) = &r.trunk
+                && !trunks.iter().any(|t| &t.name == trunk.get_ref())
+            {
+                let known: Vec<&str> = trunks.iter().map(|t| t.name.as_str()).collect();
+                self.issue(
+                    trunk.span(),
+                    format!(
+                        "unknown trunk `{}`; expected one of: {}",
+                        trunk.get_ref(),
+                        known.join(", ")
+                    ),
+                );
             }
             routes.push(self.route(r, base));
         }

@@ -290,10 +290,10 @@ impl Engine {
             if until_idle && self.calls.is_empty() {
                 break;
             }
-            if let Mode::Draining { grace_until } = self.mode {
-                if self.calls.is_empty() || Instant::now() >= grace_until + TEARDOWN_AFTER_GRACE {
-                    break;
-                }
+            if let Mode::Draining { grace_until } = self.mode
+                && (self.calls.is_empty() || Instant::now() >= grace_until + TEARDOWN_AFTER_GRACE)
+            {
+                break;
             }
             let wake = self
                 .next_deadline()

@@ -153,16 +153,14 @@ async fn run(
             .poll_timeout()
             .map_or(pacer.next_deadline(), |t| t.min(pacer.next_deadline()));
         tokio::select! {
-            r = rtp.recv_from(&mut rtp_buf) => if let Ok((n, from)) = r {
-                if let Err(e) = session.handle_datagram(Instant::now(), from, &rtp_buf[..n]) {
+            r = rtp.recv_from(&mut rtp_buf) => if let Ok((n, from)) = r
+                && let Err(e) = session.handle_datagram(Instant::now(), from, &rtp_buf[..n]) {
                     tracing::trace!(%call, "bad RTP packet: {e}");
-                }
-            },
-            r = rtcp.recv_from(&mut rtcp_buf) => if let Ok((n, from)) = r {
-                if let Err(e) = session.handle_datagram(Instant::now(), from, &rtcp_buf[..n]) {
+                },
+            r = rtcp.recv_from(&mut rtcp_buf) => if let Ok((n, from)) = r
+                && let Err(e) = session.handle_datagram(Instant::now(), from, &rtcp_buf[..n]) {
                     tracing::trace!(%call, "bad RTCP packet: {e}");
-                }
-            },
+                },
             command = commands.recv() => match command {
                 Some(MediaCommand::Play(pcm)) => playback = Some(Playback { pcm, position: 0 }),
                 Some(MediaCommand::Stop) => playback = None,
@@ -205,12 +203,11 @@ async fn run(
                     if let Some(t) = session.send_audio(now, &payload) {
                         let _ = rtp.try_send_to(&t.payload, t.destination);
                     }
-                    if let Some(rec) = &mut recorder {
-                        if let Err(e) = rec.write_frame(&received, &sent) {
+                    if let Some(rec) = &mut recorder
+                        && let Err(e) = rec.write_frame(&received, &sent) {
                             tracing::error!(%call, "recording stopped: {e}");
                             recorder = None;
                         }
-                    }
                 }
                 while let Some(t) = session.poll_rtcp(now, ntp_now()) {
                     let _ = rtcp.try_send_to(&t.payload, t.destination);
@@ -240,10 +237,10 @@ async fn run(
     if skipped > 0 {
         tracing::warn!(%call, skipped, "media loop woke too late; frames skipped");
     }
-    if let Some(rec) = recorder {
-        if let Err(e) = rec.finish() {
-            tracing::error!(%call, "cannot finalise recording: {e}");
-        }
+    if let Some(rec) = recorder
+        && let Err(e) = rec.finish()
+    {
+        tracing::error!(%call, "cannot finalise recording: {e}");
     }
     let summary = summarise(&session, codec);
     let _ = reports.send(MediaReport::Closed(call, Box::new(summary)));

@@ -39,7 +39,7 @@ impl StereoRecorder {
             self.writer.write_sample(*r)?;
         }
         self.frames += 1;
-        if self.frames % FLUSH_EVERY_FRAMES == 0 {
+        if self.frames.is_multiple_of(FLUSH_EVERY_FRAMES) {
             self.writer.flush()?;
         }
         Ok(())

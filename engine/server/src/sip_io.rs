@@ -84,10 +84,10 @@ impl SipIo {
 
     fn send_tcp(&self, destination: SocketAddr, payload: Vec<u8>) {
         let mut writers = self.tcp_writers.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(writer) = writers.get(&destination) {
-            if writer.send(payload.clone()).is_ok() {
-                return;
-            }
+        if let Some(writer) = writers.get(&destination)
+            && writer.send(payload.clone()).is_ok()
+        {
+            return;
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = tx.send(payload);
