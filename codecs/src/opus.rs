@@ -106,7 +106,7 @@ fn check_frame(samples: usize, sample_rate: u32) -> Result<(), CodecError> {
     };
     // Count of 2.5 ms units; the rate is one of libopus's, so 2.5 ms is a whole sample count.
     let unit = (sample_rate / 400) as usize;
-    if unit == 0 || samples % unit != 0 {
+    if unit == 0 || !samples.is_multiple_of(unit) {
         return Err(invalid);
     }
     match samples / unit {

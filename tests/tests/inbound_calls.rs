@@ -168,3 +168,63 @@ fn shutdown_hangs_up_running_calls_after_the_grace_period() {
     assert_eq!(records[0]["outcome"], "answered");
     assert!(engine.log().contains("shutting down"));
 }
+
+#[test]
+fn baresip_calls_with_opus_and_dtmf_still_works() {
+    require_peers!("baresip", "sox");
+    let engine = Voxgate::start_with(None, "codecs = [\"OPUS\", \"PCMU\"]", &ivr_config())
+        .expect("engine starts");
+    let dir = TempDir::new("baresip-opus").expect("temp dir");
+    let mono = dir.join("tone-8k.wav");
+    wav::write_tone(&mono, 440.0, Duration::from_secs(30), 8000, 0.3).expect("tone");
+    let input = dir.join("tone-48k-stereo.wav");
+    let sox = std::process::Command::new("sox")
+        .arg(&mono)
+        .args(["-r", "48000", "-c", "2"])
+        .arg(&input)
+        .status()
+        .expect("sox runs");
+    assert!(sox.success());
+    let mut caller = Baresip::start(
+        BaresipOptions::new(&input)
+            .answer_mode(AnswerMode::Manual)
+            .audio_codecs("opus"),
+    )
+    .expect("baresip");
+    caller
+        .dial(&format!("sip:1000@{}", engine.sip_addr()))
+        .expect("dial");
+    caller
+        .wait_event("CALL_ESTABLISHED", Duration::from_secs(10))
+        .expect("answered");
+    std::thread::sleep(Duration::from_millis(1500));
+    caller.send_dtmf("9#").expect("dtmf");
+    caller
+        .wait_event("CALL_CLOSED", Duration::from_secs(20))
+        .expect("voxgate hangs up");
+    let records = engine
+        .wait_records(1, Duration::from_secs(10))
+        .expect("record");
+    let r = &records[0];
+    assert_eq!(r["media"]["codec"], "opus", "record: {r:#}");
+    assert_eq!(r["digits"], "9");
+    let recording = Wav::read_complete(r["recording"].as_str().unwrap(), Duration::from_secs(5))
+        .expect("recording");
+    let end = recording.duration();
+    assert!(
+        recording.has_energy_between(
+            0,
+            Duration::from_millis(500),
+            end - Duration::from_millis(300),
+            ENERGY_THRESHOLD
+        ),
+        "caller's Opus audio decoded"
+    );
+    let heard = caller
+        .heard(Duration::from_secs(5))
+        .expect("baresip recording");
+    assert!(
+        heard.has_energy_between(0, Duration::ZERO, heard.duration(), ENERGY_THRESHOLD),
+        "baresip decoded our Opus"
+    );
+}

@@ -528,10 +528,11 @@ impl Validator<'_> {
         match name.get_ref().to_ascii_uppercase().as_str() {
             "PCMU" => Some(AudioCodec::Pcmu),
             "PCMA" => Some(AudioCodec::Pcma),
+            "OPUS" => Some(AudioCodec::Opus),
             other => {
                 self.issue(
                     name.span(),
-                    format!("unknown codec `{other}`; expected \"PCMU\" or \"PCMA\""),
+                    format!("unknown codec `{other}`; expected \"PCMU\", \"PCMA\" or \"OPUS\""),
                 );
                 None
             }

@@ -10,15 +10,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use voxgate_call::{DtmfSource, MediaInput, MediaSummary};
-use voxgate_codecs::Codec;
+use voxgate_codecs::{AudioDecoder, AudioEncoder, Codec, OpusSettings};
 use voxgate_rtp::{MediaEvent, Pacer, PlayoutFrame, RtpSession, SessionConfig};
 use voxgate_sip::CallHandle;
-use voxgate_sip::sdp::{AudioCodec, NegotiatedMedia};
+use voxgate_sip::sdp::{AudioCodec, NegotiatedMedia, OpusParameters};
 
 use crate::recording::StereoRecorder;
 
 /// One outbound and inbound frame.
 const FRAME: Duration = Duration::from_millis(20);
+/// The media loop's PCM rate: telephone band, whatever the codec's RTP clock.
+const PCM_RATE: u32 = 8000;
 /// Samples per frame at 8 kHz.
 const FRAME_SAMPLES: usize = 160;
 /// Seconds between 1900 (NTP epoch) and 1970.
@@ -72,8 +74,27 @@ pub fn bind_pair(ip: IpAddr, port: u16) -> std::io::Result<(UdpSocket, UdpSocket
 pub fn codec_for(codec: AudioCodec) -> Codec {
     match codec {
         AudioCodec::Pcma => Codec::Pcma,
+        AudioCodec::Opus => Codec::Opus,
         _ => Codec::Pcmu,
     }
+}
+
+/// Opus encoder settings for what the peer asked for in its fmtp (mono, 24 kbit/s at most,
+/// low complexity so many calls fit on a core).
+fn opus_settings(remote: Option<&OpusParameters>) -> OpusSettings {
+    let mut settings = OpusSettings {
+        complexity: 3,
+        ..OpusSettings::default()
+    };
+    if let Some(remote) = remote {
+        settings.bitrate = remote
+            .max_average_bitrate
+            .map_or(settings.bitrate, |b| b.min(settings.bitrate));
+        settings.inband_fec = remote.use_inband_fec;
+        settings.constant_bitrate = remote.cbr;
+        settings.max_playback_rate = remote.max_playback_rate.unwrap_or(48_000);
+    }
+    settings
 }
 
 /// Start the media task; returns the command sender.
@@ -113,14 +134,25 @@ async fn run(
         recording,
     } = setup;
     let codec = codec_for(negotiated.codec);
+    let coders = codec
+        .encoder(PCM_RATE, &opus_settings(negotiated.remote_opus.as_ref()))
+        .and_then(|e| Ok((e, codec.decoder(PCM_RATE)?)));
+    let (mut encoder, mut decoder): (Box<dyn AudioEncoder>, Box<dyn AudioDecoder>) = match coders {
+        Ok(pair) => pair,
+        Err(e) => {
+            tracing::error!(%call, "cannot set up {}: {e}", codec.name());
+            let _ = reports.send(MediaReport::Closed(call, Box::default()));
+            return;
+        }
+    };
     let start = Instant::now();
     let config = SessionConfig {
         ssrc: rand::random(),
         initial_sequence: rand::random(),
         initial_timestamp: rand::random(),
         payload_type: negotiated.payload_type,
-        clock_rate: 8000,
-        samples_per_frame: FRAME_SAMPLES as u32,
+        clock_rate: codec.clock_rate(),
+        samples_per_frame: codec.clock_rate() / 50,
         telephone_event: negotiated
             .telephone_event
             .map(|t| (t.payload_type, t.clock_rate)),
@@ -153,67 +185,76 @@ async fn run(
             .poll_timeout()
             .map_or(pacer.next_deadline(), |t| t.min(pacer.next_deadline()));
         tokio::select! {
-            r = rtp.recv_from(&mut rtp_buf) => if let Ok((n, from)) = r
-                && let Err(e) = session.handle_datagram(Instant::now(), from, &rtp_buf[..n]) {
-                    tracing::trace!(%call, "bad RTP packet: {e}");
-                },
-            r = rtcp.recv_from(&mut rtcp_buf) => if let Ok((n, from)) = r
-                && let Err(e) = session.handle_datagram(Instant::now(), from, &rtcp_buf[..n]) {
-                    tracing::trace!(%call, "bad RTCP packet: {e}");
-                },
-            command = commands.recv() => match command {
-                Some(MediaCommand::Play(pcm)) => playback = Some(Playback { pcm, position: 0 }),
-                Some(MediaCommand::Stop) => playback = None,
-                Some(MediaCommand::Close) | None => break,
-            },
-            () = tokio::time::sleep_until(wake.into()) => {
-                let now = Instant::now();
-                let due = pacer.due(now);
-                // Frames the pacer gave up on (a very late wake-up) still advance the RTP clock
-                // and the recording, so both stay aligned with real time.
-                for _ in skipped..pacer.skipped() {
-                    if let Some(t) = session.skip_frame(now) {
-                        let _ = rtp.try_send_to(&t.payload, t.destination);
-                    }
-                    if let Some(rec) = &mut recorder {
-                        let _ = rec.write_frame(&[0; FRAME_SAMPLES], &[0; FRAME_SAMPLES]);
-                    }
-                }
-                skipped = pacer.skipped();
-                for _ in 0..due {
-                    received.clear();
-                    match session.next_frame(now) {
-                        PlayoutFrame::Audio(p) | PlayoutFrame::Concealed(p) => codec.decode(p, &mut received),
-                        PlayoutFrame::Silence => {}
-                    }
-                    received.resize(FRAME_SAMPLES, 0);
-                    sent.fill(0);
-                    if let Some(play) = &mut playback {
-                        let rest = &play.pcm[play.position.min(play.pcm.len())..];
-                        let n = rest.len().min(FRAME_SAMPLES);
-                        sent[..n].copy_from_slice(&rest[..n]);
-                        play.position += FRAME_SAMPLES;
-                        if play.position >= play.pcm.len() {
-                            playback = None;
-                            let _ = reports.send(MediaReport::Input(call, MediaInput::PlaybackFinished));
+                    r = rtp.recv_from(&mut rtp_buf) => if let Ok((n, from)) = r
+                        && let Err(e) = session.handle_datagram(Instant::now(), from, &rtp_buf[..n]) {
+                            tracing::trace!(%call, "bad RTP packet: {e}");
+                        },
+                    r = rtcp.recv_from(&mut rtcp_buf) => if let Ok((n, from)) = r
+                        && let Err(e) = session.handle_datagram(Instant::now(), from, &rtcp_buf[..n]) {
+                            tracing::trace!(%call, "bad RTCP packet: {e}");
+                        },
+                    command = commands.recv() => match command {
+                        Some(MediaCommand::Play(pcm)) => playback = Some(Playback { pcm, position: 0 }),
+                        Some(MediaCommand::Stop) => playback = None,
+                        Some(MediaCommand::Close) | None => break,
+                    },
+                    () = tokio::time::sleep_until(wake.into()) => {
+                        let now = Instant::now();
+                        let due = pacer.due(now);
+                        // Frames the pacer gave up on (a very late wake-up) still advance the RTP clock
+                        // and the recording, so both stay aligned with real time.
+                        for _ in skipped..pacer.skipped() {
+                            if let Some(t) = session.skip_frame(now) {
+                                let _ = rtp.try_send_to(&t.payload, t.destination);
+                            }
+                            if let Some(rec) = &mut recorder {
+                                let _ = rec.write_frame(&[0; FRAME_SAMPLES], &[0; FRAME_SAMPLES]);
+                            }
+                        }
+                        skipped = pacer.skipped();
+                        for _ in 0..due {
+                            received.clear();
+        match session.next_frame(now) {
+                                PlayoutFrame::Audio(p) => {
+                                    if decoder.decode(p, &mut received).is_err() {
+                                        let _ = decoder.conceal(FRAME_SAMPLES, &mut received);
+                                    }
+                                }
+                                PlayoutFrame::Concealed(_) => {
+                                    let _ = decoder.conceal(FRAME_SAMPLES, &mut received);
+                                }
+                                PlayoutFrame::Silence => {}
+                            }
+                            received.resize(FRAME_SAMPLES, 0);
+                            sent.fill(0);
+                            if let Some(play) = &mut playback {
+                                let rest = &play.pcm[play.position.min(play.pcm.len())..];
+                                let n = rest.len().min(FRAME_SAMPLES);
+                                sent[..n].copy_from_slice(&rest[..n]);
+                                play.position += FRAME_SAMPLES;
+                                if play.position >= play.pcm.len() {
+                                    playback = None;
+                                    let _ = reports.send(MediaReport::Input(call, MediaInput::PlaybackFinished));
+                                }
+                            }
+                            payload.clear();
+                            if let Err(e) = encoder.encode(&sent, &mut payload) {
+                                tracing::warn!(%call, "encoding failed: {e}");
+                            }
+                            if let Some(t) = session.send_audio(now, &payload) {
+                                let _ = rtp.try_send_to(&t.payload, t.destination);
+                            }
+                            if let Some(rec) = &mut recorder
+                                && let Err(e) = rec.write_frame(&received, &sent) {
+                                    tracing::error!(%call, "recording stopped: {e}");
+                                    recorder = None;
+                                }
+                        }
+                        while let Some(t) = session.poll_rtcp(now, ntp_now()) {
+                            let _ = rtcp.try_send_to(&t.payload, t.destination);
                         }
                     }
-                    payload.clear();
-                    codec.encode(&sent, &mut payload);
-                    if let Some(t) = session.send_audio(now, &payload) {
-                        let _ = rtp.try_send_to(&t.payload, t.destination);
-                    }
-                    if let Some(rec) = &mut recorder
-                        && let Err(e) = rec.write_frame(&received, &sent) {
-                            tracing::error!(%call, "recording stopped: {e}");
-                            recorder = None;
-                        }
                 }
-                while let Some(t) = session.poll_rtcp(now, ntp_now()) {
-                    let _ = rtcp.try_send_to(&t.payload, t.destination);
-                }
-            }
-        }
         while let Some(event) = session.poll_event() {
             match event {
                 MediaEvent::Dtmf { digit, duration } => {

@@ -2,7 +2,8 @@
 //!
 //! [`SessionDescription::parse`] reads any SDP leniently (LF or CRLF, unknown lines kept) and
 //! its `Display` writes CRLF lines. [`create_offer`], [`create_answer`] and
-//! [`negotiated_from_answer`] do the audio negotiation for G.711 and RFC 4733 telephone-events.
+//! [`negotiated_from_answer`] do the audio negotiation for G.711, Opus (`opus/48000/2`,
+//! RFC 7587) and RFC 4733 telephone-events.
 //!
 //! ```
 //! use std::net::{IpAddr, Ipv4Addr};
@@ -27,6 +28,7 @@
 
 mod description;
 mod negotiate;
+mod opus_parameters;
 mod print;
 
 pub use description::{MediaDescription, Origin, RtpMap, SessionDescription};
@@ -34,6 +36,7 @@ pub use negotiate::{
     AudioCodec, LocalMedia, NegotiatedMedia, TelephoneEventFormat, create_answer, create_offer,
     negotiated_from_answer,
 };
+pub use opus_parameters::{LOCAL_OPUS_PARAMETERS, OpusParameters};
 
 /// Why an SDP body cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,7 +7,7 @@ use super::{AnswerMode, BaresipOptions};
 /// Number of RTP ports an instance gets.
 pub(super) const RTP_PORTS: u16 = 40;
 
-/// The `config` file: no UI or sound-card modules, G.711 only, WAV in, sndfile recordings,
+/// The `config` file: no UI or sound-card modules, G.711 (and Opus when asked), WAV in, sndfile recordings,
 /// ctrl_tcp on loopback.
 pub(super) fn config_text(
     options: &BaresipOptions,
@@ -16,6 +16,7 @@ pub(super) fn config_text(
     ctrl_port: u16,
     rtp_base: u16,
 ) -> String {
+    let opus = options.audio_codecs.to_ascii_lowercase().contains("opus");
     format!(
         "\
 poll_method epoll
@@ -24,16 +25,16 @@ net_interface 127.0.0.1
 call_local_timeout 120
 call_max_calls 8
 audio_source aufile,{input}
-ausrc_srate 8000
-auplay_srate 8000
-ausrc_channels 1
-auplay_channels 1
+ausrc_srate {rate}
+auplay_srate {rate}
+ausrc_channels {channels}
+auplay_channels {channels}
 rtp_ports {rtp_base}-{rtp_last}
 rtcp_mux no
 jitter_buffer_delay 5-10
 module_path /usr/lib/baresip/modules
 module g711.so
-module aufile.so
+{opus}module aufile.so
 module sndfile.so
 snd_path {recordings}
 module_tmp uuid.so
@@ -43,6 +44,10 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:{ctrl_port}
 ",
         input = options.input_wav.display(),
+        // baresip's Opus wants 48 kHz stereo audio in (the input WAV must match).
+        rate = if opus { 48000 } else { 8000 },
+        channels = if opus { 2 } else { 1 },
+        opus = if opus { "module opus.so\n" } else { "" },
         rtp_last = rtp_base + RTP_PORTS - 1,
         recordings = recordings.display(),
     )

@@ -1,11 +1,18 @@
-//! Audio offer/answer (RFC 3264) for G.711 with RFC 4733 telephone-events.
+//! Audio offer/answer (RFC 3264) for G.711 and Opus (RFC 7587) with RFC 4733 telephone-events.
 
 use std::net::{IpAddr, SocketAddr};
 
+use super::opus_parameters::{LOCAL_OPUS_PARAMETERS, OpusParameters};
 use super::{Direction, MediaDescription, Origin, RtpMap, SdpError, SessionDescription};
 
-/// Payload type used for telephone-event in our offers.
+/// Payload type used for telephone-event/8000 in our offers.
 const OFFER_TELEPHONE_EVENT_PT: u8 = 101;
+
+/// Payload type used for telephone-event/48000 in our offers (when we offer Opus).
+const OFFER_TELEPHONE_EVENT_48K_PT: u8 = 110;
+
+/// First and last dynamic payload types (RFC 3551).
+const DYNAMIC_PAYLOAD_TYPES: std::ops::RangeInclusive<u8> = 96..=127;
 
 /// DTMF events we offer and accept: digits, `*`, `#`, A-D and flash.
 const TELEPHONE_EVENTS: &str = "0-16";
@@ -18,6 +25,8 @@ pub enum AudioCodec {
     Pcmu,
     /// G.711 A-law.
     Pcma,
+    /// Opus, `opus/48000/2` (RFC 7587), dynamic payload type (111 in our offers).
+    Opus,
 }
 
 impl AudioCodec {
@@ -26,6 +35,7 @@ impl AudioCodec {
         match self {
             AudioCodec::Pcmu => "PCMU",
             AudioCodec::Pcma => "PCMA",
+            AudioCodec::Opus => "opus",
         }
     }
 
@@ -34,35 +44,56 @@ impl AudioCodec {
         match self {
             AudioCodec::Pcmu => Some(0),
             AudioCodec::Pcma => Some(8),
+            AudioCodec::Opus => None,
+        }
+    }
+
+    /// The payload type we offer: the static one, else our usual dynamic one (Opus: 111).
+    pub fn offer_payload_type(self) -> u8 {
+        match self {
+            AudioCodec::Opus => 111,
+            other => other.static_payload_type().unwrap_or(96),
         }
     }
 
     /// RTP clock rate in Hz.
     pub fn clock_rate(self) -> u32 {
-        8000
+        match self {
+            AudioCodec::Pcmu | AudioCodec::Pcma => 8000,
+            AudioCodec::Opus => 48_000,
+        }
     }
 
-    /// Channel count in `a=rtpmap`.
+    /// Channel count in `a=rtpmap` (2 for Opus per RFC 7587, even for mono audio).
     pub fn channels(self) -> u8 {
-        1
+        match self {
+            AudioCodec::Pcmu | AudioCodec::Pcma => 1,
+            AudioCodec::Opus => 2,
+        }
     }
 
-    /// All codecs, in the engine's default preference order.
-    pub fn all() -> [AudioCodec; 2] {
-        [AudioCodec::Pcmu, AudioCodec::Pcma]
+    /// All codecs, in the engine's default preference order (G.711 first).
+    pub fn all() -> [AudioCodec; 3] {
+        [AudioCodec::Pcmu, AudioCodec::Pcma, AudioCodec::Opus]
     }
 
     /// Whether an offered format is this codec: by its `a=rtpmap` when present (name compared
-    /// case-insensitively, clock rate and channels checked), else by static payload type.
+    /// case-insensitively, clock rate and channels checked; an `opus/48000` without the
+    /// channel count is accepted), else by static payload type.
     fn matches(self, payload_type: u8, rtpmap: Option<&RtpMap>) -> bool {
         match rtpmap {
             Some(map) => {
                 map.encoding.eq_ignore_ascii_case(self.encoding_name())
                     && map.clock_rate == self.clock_rate()
-                    && map.channels == self.channels()
+                    && (map.channels == self.channels() || self == AudioCodec::Opus)
             }
             None => self.static_payload_type() == Some(payload_type),
         }
+    }
+
+    /// Our `a=fmtp` value for this codec, if it has parameters.
+    fn local_fmtp(self) -> Option<String> {
+        (self == AudioCodec::Opus).then(|| LOCAL_OPUS_PARAMETERS.to_string())
     }
 
     fn rtpmap(self, payload_type: u8) -> RtpMap {
@@ -120,34 +151,56 @@ pub struct NegotiatedMedia {
     pub ptime: u32,
     /// OUR direction: whether we send and/or receive.
     pub direction: Direction,
+    /// The peer's Opus parameters (its `a=fmtp` for the chosen payload type) when the codec
+    /// is Opus: configure our encoder from them (bit rate, FEC, DTX, CBR, bandwidth).
+    pub remote_opus: Option<OpusParameters>,
 }
 
-/// An offer for one audio stream: our codecs with their static payload types, telephone-event
-/// on payload type 101 (`0-16`) if enabled, `a=ptime` and `a=sendrecv`.
+/// An offer for one audio stream: our codecs in preference order (G.711 on its static payload
+/// type, Opus as `opus/48000/2` on 111 with our [`LOCAL_OPUS_PARAMETERS`]), telephone-event
+/// (`0-16`) on 101 at 8000 Hz and, when Opus is offered, on 110 at 48000 Hz, then `a=ptime`
+/// and `a=sendrecv`.
 ///
 /// For a hold re-offer, set `media[0].direction` of the result to `SendOnly` or `Inactive`.
 pub fn create_offer(local: &LocalMedia) -> SessionDescription {
     let mut media = MediaDescription::new("audio", local.port, "RTP/AVP");
-    let mut next_dynamic = 96u8;
-    for codec in &local.codecs {
-        let payload_type = codec.static_payload_type().unwrap_or_else(|| {
-            while next_dynamic == OFFER_TELEPHONE_EVENT_PT {
-                next_dynamic += 1;
+    let offers_opus = local.codecs.contains(&AudioCodec::Opus);
+    let mut events = Vec::new();
+    if local.telephone_event {
+        events.push((OFFER_TELEPHONE_EVENT_PT, 8000));
+        if offers_opus {
+            events.push((OFFER_TELEPHONE_EVENT_48K_PT, 48_000));
+        }
+    }
+    let mut taken: Vec<u8> = events.iter().map(|(pt, _)| *pt).collect();
+    for (index, codec) in local.codecs.iter().enumerate() {
+        if local.codecs.iter().take(index).any(|c| c == codec) {
+            continue; // listed twice: offer it once
+        }
+        let wanted = codec.offer_payload_type();
+        let payload_type = if taken.contains(&wanted) {
+            match DYNAMIC_PAYLOAD_TYPES.clone().find(|pt| !taken.contains(pt)) {
+                Some(pt) => pt,
+                None => continue,
             }
-            next_dynamic += 1;
-            next_dynamic - 1
-        });
+        } else {
+            wanted
+        };
+        taken.push(payload_type);
         media.formats.push(payload_type);
         media.rtpmaps.push(codec.rtpmap(payload_type));
+        if let Some(fmtp) = codec.local_fmtp() {
+            media.fmtps.push((payload_type, fmtp));
+        }
     }
-    if local.telephone_event {
-        media.formats.push(OFFER_TELEPHONE_EVENT_PT);
+    for (payload_type, clock_rate) in events {
+        media.formats.push(payload_type);
         media
             .rtpmaps
-            .push(telephone_event_rtpmap(OFFER_TELEPHONE_EVENT_PT, 8000));
+            .push(telephone_event_rtpmap(payload_type, clock_rate));
         media
             .fmtps
-            .push((OFFER_TELEPHONE_EVENT_PT, TELEPHONE_EVENTS.to_owned()));
+            .push((payload_type, TELEPHONE_EVENTS.to_owned()));
     }
     media.ptime = Some(local.ptime);
     session_for(local, vec![media])
@@ -156,8 +209,10 @@ pub fn create_offer(local: &LocalMedia) -> SessionDescription {
 /// Answer an offer (UAS side).
 ///
 /// Takes the first RTP/AVP(F) audio stream with a non-zero port; picks the first codec in OUR
-/// preference order that the offer lists; answers telephone-event with the offer's payload type
-/// and clock rate (preferring the codec's rate); mirrors the offered direction (and does not
+/// preference order that the offer lists (so Opus only when we list it before every G.711 the
+/// offer has, or the offer has nothing else), on the offer's payload type; answers
+/// telephone-event with the offer's payload type and clock rate (preferring the codec's rate,
+/// then 8000 Hz); mirrors the offered direction (and does not
 /// send when the offer has no usable address). Every other `m=` line is rejected with port 0.
 ///
 /// Errors: [`SdpError::NoAudioStream`] or [`SdpError::NoCommonCodec`]: answer `488`.
@@ -189,6 +244,9 @@ pub fn create_answer(
     let mut media = MediaDescription::new("audio", local.port, &offered.protocol);
     media.formats.push(payload_type);
     media.rtpmaps.push(codec.rtpmap(payload_type));
+    if let Some(fmtp) = codec.local_fmtp() {
+        media.fmtps.push((payload_type, fmtp));
+    }
     if let Some(event) = telephone_event {
         media.formats.push(event.payload_type);
         media
@@ -220,6 +278,7 @@ pub fn create_answer(
         telephone_event,
         ptime: usable_ptime(offered.ptime).unwrap_or(local.ptime),
         direction,
+        remote_opus: opus_parameters(offered, codec, payload_type),
     };
     Ok((session_for(local, answer_media), negotiated))
 }
@@ -265,6 +324,7 @@ pub fn negotiated_from_answer(
             .or(usable_ptime(offered.ptime))
             .unwrap_or(20),
         direction,
+        remote_opus: opus_parameters(answered, codec, payload_type),
     })
 }
 
@@ -301,7 +361,17 @@ fn find_codec(media: &MediaDescription, codec: AudioCodec) -> Option<u8> {
         .find(|pt| codec.matches(*pt, media.rtpmap(*pt)))
 }
 
-/// The telephone-event format listed in `media`, preferring `clock_rate`.
+/// The Opus parameters `media` gives for `payload_type`, if `codec` is Opus.
+fn opus_parameters(
+    media: &MediaDescription,
+    codec: AudioCodec,
+    payload_type: u8,
+) -> Option<OpusParameters> {
+    (codec == AudioCodec::Opus)
+        .then(|| OpusParameters::parse(media.fmtp(payload_type).unwrap_or_default()))
+}
+
+/// The telephone-event format listed in `media`, preferring `clock_rate`, then 8000 Hz.
 fn find_telephone_event(media: &MediaDescription, clock_rate: u32) -> Option<TelephoneEventFormat> {
     let events: Vec<&RtpMap> = media
         .formats
@@ -312,6 +382,7 @@ fn find_telephone_event(media: &MediaDescription, clock_rate: u32) -> Option<Tel
     let chosen = events
         .iter()
         .find(|map| map.clock_rate == clock_rate)
+        .or_else(|| events.iter().find(|map| map.clock_rate == 8000))
         .or(events.first())?;
     Some(TelephoneEventFormat {
         payload_type: chosen.payload_type,
