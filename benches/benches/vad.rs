@@ -18,10 +18,9 @@ use voxgate_audio::vad::{
 };
 
 fn model() -> Arc<SileroModel> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../vad-models/silero_vad_op18_ifless.onnx");
-    SileroModel::load(&path, SILERO_VAD_MODEL_SHA256)
-        .unwrap_or_else(|error| panic!("{error}"))
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vad-models/silero_vad_op18_ifless.onnx");
+    SileroModel::load(&path, SILERO_VAD_MODEL_SHA256).unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// A 32 ms chunk per stream: a two-tone signal, varied by stream so batch rows differ.
@@ -50,7 +49,13 @@ fn silero(c: &mut Criterion) {
         let mut states: Vec<_> = (0..calls).map(|_| model.new_state()).collect();
         group.throughput(Throughput::Elements(calls as u64));
         group.bench_with_input(BenchmarkId::from_parameter(calls), &calls, |b, _| {
-            b.iter(|| black_box(model.infer_batch(black_box(&inputs), &mut states).expect("batch")))
+            b.iter(|| {
+                black_box(
+                    model
+                        .infer_batch(black_box(&inputs), &mut states)
+                        .expect("batch"),
+                )
+            })
         });
     }
     group.finish();

@@ -40,6 +40,6 @@ pub use pyvoip::{PyVoip, PyVoipOptions};
 pub use sipp::{Sipp, SippOptions, SippOutcome};
 pub use tempdir::TempDir;
 pub use voxgate::{
-    CallRun, Voxgate, example_prompt, read_records, run_call, voxgate_bin, write_config,
+    CallRun, Voxgate, example_prompt, read_records, run_call, vad_model, voxgate_bin, write_config,
 };
 pub use wav::{ENERGY_THRESHOLD, Wav};

@@ -32,6 +32,11 @@ pub fn voxgate_bin() -> PathBuf {
         .clone()
 }
 
+/// The Silero VAD model installed by `scripts/bootstrap` (`vad-models/fetch`).
+pub fn vad_model() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../vad-models/silero_vad_op18_ifless.onnx")
+}
+
 /// A prompt shipped in `examples/prompts/`.
 pub fn example_prompt(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -183,8 +188,9 @@ pub fn write_config(
 ) -> Result<PathBuf> {
     let rtp = free_udp_range(RTP_PORTS);
     let text = format!(
-        "[engine]\nsip_listen = \"{sip_addr}\"\nrtp_ports = \"{rtp}-{}\"\ncall_records = \"calls.jsonl\"\nrecordings_dir = \"recordings\"\nshutdown_grace_secs = 2\n{engine_extra}\n{rest}\n",
-        rtp + RTP_PORTS - 1
+        "[engine]\nsip_listen = \"{sip_addr}\"\nrtp_ports = \"{rtp}-{}\"\ncall_records = \"calls.jsonl\"\nrecordings_dir = \"recordings\"\nshutdown_grace_secs = 2\nvad_model = \"{}\"\n{engine_extra}\n{rest}\n",
+        rtp + RTP_PORTS - 1,
+        vad_model().display()
     );
     let path = dir.join("voxgate.toml");
     std::fs::write(&path, text).map_err(|e| HarnessError::io("writing voxgate.toml", e))?;

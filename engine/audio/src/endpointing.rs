@@ -13,7 +13,8 @@
 //!   frame. The endpointer then considers the prompt stopped.
 //! - **Barge-in off.** Speech over the prompt is still detected and `SpeechStarted` is emitted at
 //!   once (marked `over_prompt`), but every utterance that ends while such a prompt plays is held
-//!   and reported, in order, when the prompt finishes (or the next prompt starts). Holding keeps
+//!   and reported, in order, when the prompt finishes (or a later barge-in piece of the same
+//!   sequence is interrupted). Holding keeps
 //!   the dialogue from answering something the callee said while the bot was still talking,
 //!   and reporting afterwards loses nothing.
 //! - **No input.** [`Endpointer::listen`] arms a `no_input_ms` deadline; confirmed speech disarms
@@ -185,9 +186,10 @@ impl Endpointer {
     }
 
     /// A prompt starts playing with these overrides (barge-in on/off comes from them or the
-    /// base). Disarms no-input; releases utterances held by a previous prompt.
+    /// base). Disarms no-input. Called again while a prompt plays (the next piece of a
+    /// sequence), it only changes the settings: utterances held so far stay held until
+    /// [`Endpointer::prompt_finished`] or a barge-in.
     pub fn prompt_started(&mut self, _now: Instant, overrides: &EndpointingOverrides) {
-        self.release_held();
         self.active = overrides.apply(&self.base);
         self.prompt = PromptState::Playing {
             barge_in: self.active.barge_in,
@@ -315,6 +317,10 @@ impl Endpointer {
             over_prompt,
         };
         self.no_input_deadline = None;
+        if self.prompt == (PromptState::Playing { barge_in: true }) {
+            // Utterances held by an earlier no-barge-in piece come before this speech.
+            self.release_held();
+        }
         self.events.push_back(VoiceEvent::SpeechStarted {
             start,
             at: now,
@@ -329,6 +335,7 @@ impl Endpointer {
     fn barge_in_if_prompt(&mut self, now: Instant, speech: &mut Speech) {
         if self.prompt == (PromptState::Playing { barge_in: true }) {
             self.prompt = PromptState::Idle;
+            self.release_held();
             speech.barged_in = true;
             speech.over_prompt = true;
             self.events.push_back(VoiceEvent::BargeIn {

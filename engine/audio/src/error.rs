@@ -26,6 +26,9 @@ pub enum AudioError {
     /// A resampler could not be built.
     #[error(transparent)]
     Resample(#[from] ResampleError),
+    /// The noise suppressor could not be built.
+    #[error("noise suppression: {0}")]
+    Denoise(#[from] crate::denoise::DenoiseError),
     /// A prompt file cannot be read.
     #[error("prompt file {path} cannot be read: {source}")]
     PromptUnreadable {

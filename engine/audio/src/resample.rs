@@ -22,7 +22,7 @@ const PASSBAND_EDGE: f64 = 0.425;
 /// Stopband edge as a fraction of the lower of the two rates (its Nyquist frequency).
 const STOPBAND_EDGE: f64 = 0.5;
 /// Largest tap table accepted, to refuse absurd ratios (e.g. 8000 -> 7999) early.
-const MAX_TABLE_TAPS: usize = 1 << 20;
+const MAX_TABLE_TAPS: usize = 1 << 18;
 
 /// Why a [`Resampler`] cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -96,11 +96,9 @@ impl Resampler {
         let divisor = gcd(from_hz, to_hz);
         let up = (to_hz / divisor) as usize;
         let down = (from_hz / divisor) as usize;
-        let design = FilterDesign::new(from_hz, to_hz, up, down);
+        let design = FilterDesign::new(from_hz, to_hz, up, down)
+            .ok_or(ResampleError::RatioTooComplex { from_hz, to_hz })?;
         let taps_per_phase = design.taps.len().div_ceil(up);
-        if taps_per_phase.saturating_mul(up) > MAX_TABLE_TAPS {
-            return Err(ResampleError::RatioTooComplex { from_hz, to_hz });
-        }
         let mut phases = vec![0.0; taps_per_phase * up];
         for (phase, branch) in phases.chunks_exact_mut(taps_per_phase).enumerate() {
             for (k, tap) in branch.iter_mut().rev().enumerate() {
@@ -186,12 +184,13 @@ struct FilterDesign {
 }
 
 impl FilterDesign {
-    fn new(from_hz: u32, to_hz: u32, up: usize, down: usize) -> Self {
+    /// `None` when the table would exceed [`MAX_TABLE_TAPS`].
+    fn new(from_hz: u32, to_hz: u32, up: usize, down: usize) -> Option<Self> {
         if up == 1 && down == 1 {
-            return Self {
+            return Some(Self {
                 taps: vec![1.0],
                 delay_samples: 0,
-            };
+            });
         }
         let interpolated_hz = f64::from(from_hz) * up as f64;
         let low_hz = f64::from(from_hz.min(to_hz));
@@ -208,6 +207,9 @@ impl FilterDesign {
         // An odd length 2*D*M + 1 puts the centre tap D output samples late.
         let delay_samples = (needed.saturating_sub(1)).div_ceil(2 * down);
         let len = 2 * delay_samples * down + 1;
+        if len.div_ceil(up).saturating_mul(up) > MAX_TABLE_TAPS {
+            return None;
+        }
         let centre = (len - 1) as f64 / 2.0;
         let i0_beta = bessel_i0(beta);
         let mut taps: Vec<f64> = (0..len)
@@ -221,10 +223,10 @@ impl FilterDesign {
         let sum: f64 = taps.iter().sum();
         let scale = up as f64 / sum;
         taps.iter_mut().for_each(|tap| *tap *= scale);
-        Self {
+        Some(Self {
             taps,
             delay_samples,
-        }
+        })
     }
 }
 

@@ -96,6 +96,8 @@ pub enum MediaInput {
     },
     /// The prompt started by the last [`Action::Play`] finished playing.
     PlaybackFinished,
+    /// The callee's speech interrupted the prompt; the media loop already stopped it.
+    BargeIn,
 }
 
 /// What the server must do for the call.
@@ -194,6 +196,7 @@ impl Call {
             prompts: Vec::new(),
             recording: setup.recording,
             media: None,
+            voice: Vec::new(),
         };
         Self {
             script,
@@ -297,6 +300,17 @@ impl Call {
                 }
                 Stage::Goodbye => {
                     self.finish_prompt(now, false);
+                    self.hang_up(now);
+                }
+                _ => {}
+            },
+            MediaInput::BargeIn => match self.stage {
+                Stage::Prompt => {
+                    self.finish_prompt(now, true);
+                    self.start_collecting(now);
+                }
+                Stage::Goodbye => {
+                    self.finish_prompt(now, true);
                     self.hang_up(now);
                 }
                 _ => {}

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use serde::Serialize;
+use voxgate_audio::timeline::TimelineEntry;
 
 use crate::digits::DigitsDone;
 use crate::outcome::{HangupBy, Outcome};
@@ -133,6 +134,9 @@ pub struct CallRecord {
     pub recording: Option<String>,
     /// RTP/RTCP statistics, if media flowed.
     pub media: Option<MediaSummary>,
+    /// The voice timeline: the callee's utterances (barge-in or not), prompts played (and
+    /// where they were cut), no-input events; times in ms from the start of media.
+    pub voice: Vec<TimelineEntry>,
 }
 
 /// A prompt the call played.

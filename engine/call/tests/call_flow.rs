@@ -217,3 +217,23 @@ fn record_serialises_to_json() {
     assert_eq!(json["outcome"], "empty_number");
     assert_eq!(json["direction"], "outbound");
 }
+
+#[test]
+fn barge_in_cuts_the_prompt_and_moves_on() {
+    let t0 = Instant::now();
+    let mut call = Call::inbound(t0, clock(t0), setup(Direction::Inbound), ivr());
+    call.handle_signal(t0, Signal::Confirmed);
+    drain(&mut call);
+    call.handle_media(t0 + Duration::from_millis(1200), MediaInput::BargeIn);
+    assert_eq!(
+        drain(&mut call),
+        [],
+        "the media loop already stopped the prompt"
+    );
+    assert!(call.record().prompts[0].cut);
+    assert_eq!(call.record().prompts[0].end_ms, Some(1200));
+    call.handle_media(t0 + Duration::from_secs(2), dtmf('5'));
+    call.handle_media(t0 + Duration::from_secs(2), dtmf('#'));
+    assert_eq!(drain(&mut call), [Action::Play("bye.wav".into())]);
+    assert_eq!(call.record().digits, "5");
+}

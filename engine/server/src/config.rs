@@ -10,6 +10,8 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
+use voxgate_audio::denoise::{SuppressionLevel, SuppressorConfig};
+use voxgate_audio::endpointing::{EndpointingConfig, EndpointingOverrides};
 use voxgate_sip::Transport;
 
 /// One problem in a configuration file, located.
@@ -83,6 +85,12 @@ pub struct EngineSettings {
     pub codecs: Vec<voxgate_sip::sdp::AudioCodec>,
     /// SIP timer T1 (RTT estimate; RFC 3261 default 500 ms). Timer B/F are 64 × T1.
     pub sip_t1: Duration,
+    /// The Silero VAD model file (checked against its pinned sha256 at start-up).
+    pub vad_model: PathBuf,
+    /// Noise suppression before the VAD, or `None` when off.
+    pub noise_suppression: Option<SuppressorConfig>,
+    /// Endpointing defaults for every call (routes override parts of it).
+    pub endpointing: EndpointingConfig,
 }
 
 /// How a trunk's peer proves who it is.
@@ -169,6 +177,12 @@ pub struct Route {
     pub record: bool,
     /// Maximum answered duration.
     pub max_duration: Duration,
+    /// Endpointing changes for this route's prompt (`barge_in = false` makes it uninterruptible).
+    pub endpointing: EndpointingOverrides,
+    /// A looped background sound mixed under the prompts.
+    pub background: Option<PathBuf>,
+    /// Gain of the background sound in dB (negative: quieter).
+    pub background_gain_db: f32,
 }
 
 impl Route {
@@ -263,6 +277,9 @@ struct RawEngine {
     shutdown_grace_secs: Option<u64>,
     codecs: Option<Vec<Spanned<String>>>,
     sip_t1_ms: Option<Spanned<u64>>,
+    vad_model: Option<PathBuf>,
+    noise_suppression: Option<Spanned<String>>,
+    endpointing: Option<Spanned<EndpointingConfig>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -323,6 +340,11 @@ struct RawRoute {
     record: bool,
     #[serde(default = "default_max_duration")]
     max_duration_secs: u64,
+    #[serde(default)]
+    endpointing: EndpointingOverrides,
+    background: Option<Spanned<PathBuf>>,
+    #[serde(default = "default_background_gain")]
+    background_gain_db: f32,
 }
 
 #[derive(Deserialize)]
@@ -351,6 +373,9 @@ fn default_expires() -> u32 {
 }
 fn default_max_duration() -> u64 {
     300
+}
+fn default_background_gain() -> f32 {
+    -20.0
 }
 fn default_digit_timeout() -> u64 {
     5000
@@ -506,7 +531,26 @@ impl Validator<'_> {
             Some(t1) => Duration::from_millis(*t1.get_ref()),
             None => Duration::from_millis(500),
         };
+        let endpointing = match raw.endpointing {
+            Some(e) => {
+                if let Err(err) = e.get_ref().validate() {
+                    self.issue(e.span(), format!("endpointing: {err}"));
+                }
+                *e.get_ref()
+            }
+            None => EndpointingConfig::default(),
+        };
+        let noise_suppression = match &raw.noise_suppression {
+            None => Some(SuppressorConfig::default()),
+            Some(level) => self.suppression(level),
+        };
         EngineSettings {
+            vad_model: base.join(
+                raw.vad_model
+                    .unwrap_or_else(|| "vad-models/silero_vad_op18_ifless.onnx".into()),
+            ),
+            noise_suppression,
+            endpointing,
             sip_t1,
             sip_listen,
             advertised_ip,
@@ -521,6 +565,24 @@ impl Validator<'_> {
             shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs.unwrap_or(10)),
             codecs,
         }
+    }
+
+    fn suppression(&mut self, level: &Spanned<String>) -> Option<SuppressorConfig> {
+        let level = match level.get_ref().as_str() {
+            "off" => return None,
+            "low" => SuppressionLevel::Low,
+            "moderate" => SuppressionLevel::Moderate,
+            "high" => SuppressionLevel::High,
+            "very_high" => SuppressionLevel::VeryHigh,
+            other => {
+                self.issue(level.span(), format!("noise_suppression: `{other}` is not a level; expected \"off\", \"low\", \"moderate\", \"high\" or \"very_high\""));
+                return None;
+            }
+        };
+        Some(SuppressorConfig {
+            level,
+            ..SuppressorConfig::default()
+        })
     }
 
     fn codec(&mut self, name: &Spanned<String>) -> Option<voxgate_sip::sdp::AudioCodec> {
@@ -641,6 +703,10 @@ impl Validator<'_> {
             .goodbye
             .as_ref()
             .map(|p| self.existing_file(base, p, "goodbye"));
+        let background = r
+            .background
+            .as_ref()
+            .map(|p| self.existing_file(base, p, "background"));
         let collect = r.collect.map(|c| {
             let terminator = c.terminator.as_ref().and_then(|t| {
                 let mut chars = t.get_ref().chars();
@@ -663,6 +729,9 @@ impl Validator<'_> {
             goodbye,
             record: r.record,
             max_duration: Duration::from_secs(r.max_duration_secs),
+            endpointing: r.endpointing,
+            background,
+            background_gain_db: r.background_gain_db,
         }
     }
 }
@@ -797,6 +866,9 @@ mod tests {
             goodbye: None,
             record: false,
             max_duration: Duration::from_secs(1),
+            endpointing: EndpointingOverrides::default(),
+            background: None,
+            background_gain_db: -20.0,
         };
         assert!(route("1000").matches("1000"));
         assert!(!route("1000").matches("10000"));

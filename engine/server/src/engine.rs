@@ -9,6 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
+use voxgate_audio::AudioError;
+use voxgate_audio::denoise::{NoiseSuppressor, WebRtcSuppressor};
+use voxgate_audio::endpointing::EndpointingOverrides;
+use voxgate_audio::front_end::{FrontEndConfig, VoiceFrontEnd};
+use voxgate_audio::mixer::BackgroundMixer;
+use voxgate_audio::playback::PromptLibrary;
+use voxgate_audio::vad::{SILERO_VAD_MODEL_SHA256, SileroModel, SileroVad};
 use voxgate_call::{
     Action, Call, CallRecord, CallSetup, DigitCollection, Direction, MediaInput, Script, Signal,
     WallClock,
@@ -21,8 +28,7 @@ use voxgate_sip::{
 };
 
 use crate::config::{Config, Route, Trunk, TrunkAuth};
-use crate::media::{self, MediaCommand, MediaReport};
-use crate::prompt::PromptCache;
+use crate::media::{self, MediaClosed, MediaCommand, MediaReport};
 use crate::records::RecordLog;
 use crate::sip_io::{Inbound, SipIo};
 
@@ -54,9 +60,12 @@ pub enum EngineError {
     /// No RTP port could be bound.
     #[error("no free RTP port pair in the configured range")]
     NoMediaPort,
-    /// A prompt could not be loaded.
+    /// A prompt, the VAD model or a voice component could not be loaded.
     #[error(transparent)]
-    Prompt(#[from] crate::prompt::PromptError),
+    Audio(#[from] AudioError),
+    /// The VAD model file is missing or is not the pinned one.
+    #[error("VAD model: {0} (run scripts/bootstrap, or vad-models/fetch, to install it)")]
+    VadModel(String),
 }
 
 struct ActiveCall {
@@ -72,6 +81,10 @@ struct ActiveCall {
     negotiated: Option<NegotiatedMedia>,
     media: Option<mpsc::UnboundedSender<MediaCommand>>,
     recording: Option<PathBuf>,
+    /// Endpointing changes of the route for its prompts.
+    endpointing: EndpointingOverrides,
+    /// Background sound and its gain in dB.
+    background: Option<(PathBuf, f32)>,
     closing: bool,
 }
 
@@ -95,7 +108,8 @@ pub struct Engine {
     reports_rx: mpsc::UnboundedReceiver<MediaReport>,
     calls: HashMap<CallHandle, ActiveCall>,
     ports: PortAllocator,
-    prompts: Arc<PromptCache>,
+    prompts: PromptLibrary,
+    vad_model: Arc<SileroModel>,
     records: RecordLog,
     finished: Vec<CallRecord>,
     mode: Mode,
@@ -141,6 +155,8 @@ impl Engine {
                 ),
                 source,
             })?;
+        let vad_model = SileroModel::load(&config.engine.vad_model, SILERO_VAD_MODEL_SHA256)
+            .map_err(|e| EngineError::VadModel(e.to_string()))?;
         let (reports_tx, reports_rx) = mpsc::unbounded_channel();
         tracing::info!(%bound, "SIP listening on UDP and TCP");
         Ok(Self {
@@ -152,7 +168,8 @@ impl Engine {
             reports_rx,
             calls: HashMap::new(),
             ports,
-            prompts: Arc::default(),
+            prompts: PromptLibrary::new(),
+            vad_model,
             records,
             finished: Vec::new(),
             mode: Mode::Serving,
@@ -161,9 +178,19 @@ impl Engine {
         })
     }
 
-    /// The prompt cache (decode route prompts at start-up to fail early).
-    pub fn prompts(&self) -> &PromptCache {
-        &self.prompts
+    /// Decode every route's prompts and background sounds now, so a bad file stops the start.
+    pub fn preload_prompts(&mut self) -> Result<(), EngineError> {
+        for route in self.config.routes.clone() {
+            for path in route
+                .prompt
+                .iter()
+                .chain(&route.goodbye)
+                .chain(&route.background)
+            {
+                self.prompts.load_file(path)?;
+            }
+        }
+        Ok(())
     }
 
     /// Register every trunk that uses `auth = "register"`.
@@ -209,7 +236,7 @@ impl Engine {
         recording: Option<PathBuf>,
     ) -> Result<CallHandle, EngineError> {
         let now = Instant::now();
-        self.prompts.get(&prompt)?;
+        self.prompts.load_file(&prompt)?;
         let gateway = *trunk.gateways.first().ok_or(EngineError::NoMediaPort)?;
         let (port, sockets) = self.bind_media_port()?;
         let offer = sdp::create_offer(&self.local_media(port));
@@ -270,6 +297,8 @@ impl Engine {
                 negotiated: None,
                 media: None,
                 recording,
+                endpointing: EndpointingOverrides::NONE,
+                background: None,
                 closing: false,
             },
         );
@@ -559,6 +588,11 @@ impl Engine {
                 negotiated: Some(negotiated),
                 media: None,
                 recording,
+                endpointing: route.endpointing,
+                background: route
+                    .background
+                    .clone()
+                    .map(|b| (b, route.background_gain_db)),
                 closing: false,
             },
         );
@@ -587,20 +621,46 @@ impl Engine {
         let Some(active) = self.calls.get_mut(&handle) else {
             return;
         };
-        if active.media.is_some() {
+        if active.media.is_some() || active.negotiated.is_none() || active.sockets.is_none() {
             return;
         }
+        let background = match &active.background {
+            Some((path, gain_db)) => match self.prompts.load_file(path) {
+                Ok(sound) => BackgroundMixer::new(sound, *gain_db),
+                Err(e) => {
+                    tracing::warn!(%handle, "background sound: {e}");
+                    BackgroundMixer::silent()
+                }
+            },
+            None => BackgroundMixer::silent(),
+        };
+        let front_end = match voice_front_end(&self.config, &self.vad_model) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!(%handle, "voice front end: {e}");
+                let failed = Signal::Failed {
+                    code: 500,
+                    reason: e.to_string(),
+                    reason_header: None,
+                };
+                active.call.handle_signal(Instant::now(), failed);
+                return;
+            }
+        };
         let (Some(negotiated), Some((rtp, rtcp))) =
             (active.negotiated.clone(), active.sockets.take())
         else {
             return;
         };
+        let recording = active.recording.clone();
         let setup = media::MediaSetup {
             call: handle,
             rtp,
             rtcp,
             negotiated,
-            recording: active.recording.clone(),
+            recording,
+            front_end,
+            background,
         };
         active.media = Some(media::spawn(setup, self.reports_tx.clone()));
     }
@@ -618,7 +678,7 @@ impl Engine {
                     active.call.handle_media(now, input);
                 }
             }
-            MediaReport::Closed(handle, summary) => self.write_record(now, handle, Some(*summary)),
+            MediaReport::Closed(handle, closed) => self.write_record(now, handle, Some(*closed)),
         }
     }
 
@@ -658,8 +718,15 @@ impl Engine {
                         active.call.handle_signal(now, Signal::HangupComplete);
                     }
                 }
-                Action::Play(prompt) => match self.prompts.get(std::path::Path::new(&prompt)) {
-                    Ok(pcm) => send_media(active, MediaCommand::Play(pcm)),
+                Action::Play(prompt) => match self.prompts.load_file(std::path::Path::new(&prompt))
+                {
+                    Ok(piece) => send_media(
+                        active,
+                        MediaCommand::Play {
+                            pieces: vec![piece],
+                            endpointing: active.endpointing,
+                        },
+                    ),
                     Err(e) => {
                         tracing::error!(%handle, "{e}");
                         active.call.handle_media(now, MediaInput::PlaybackFinished);
@@ -690,12 +757,7 @@ impl Engine {
         progressed
     }
 
-    fn write_record(
-        &mut self,
-        _now: Instant,
-        handle: CallHandle,
-        media: Option<voxgate_call::MediaSummary>,
-    ) {
+    fn write_record(&mut self, _now: Instant, handle: CallHandle, media: Option<MediaClosed>) {
         let Some(mut active) = self.calls.remove(&handle) else {
             return;
         };
@@ -706,11 +768,14 @@ impl Engine {
             let _ = media.send(MediaCommand::Close);
         }
         let record = active.call.record_mut();
-        if media.is_none() {
+        match media {
+            Some(closed) => {
+                record.media = Some(closed.summary);
+                record.voice = closed.voice;
+            }
             // No media ever flowed (a failed attempt): there is no recording file.
-            record.recording = None;
+            None => record.recording = None,
         }
-        record.media = media;
         if !active.call.is_finished() {
             tracing::warn!(%handle, "call still open at exit; writing its record as it stands");
         }
@@ -766,6 +831,24 @@ impl Engine {
             .recordings_dir
             .join(format!("{safe}.wav"))
     }
+}
+
+/// A call's voice front end: Silero VAD (sharing the loaded model), noise suppression as
+/// configured, the engine's endpointing defaults.
+fn voice_front_end(config: &Config, model: &Arc<SileroModel>) -> Result<VoiceFrontEnd, AudioError> {
+    let vad = Box::new(SileroVad::new(model.clone())?);
+    let suppressor = match config.engine.noise_suppression {
+        Some(settings) => {
+            Some(Box::new(WebRtcSuppressor::new(8000, settings)?) as Box<dyn NoiseSuppressor>)
+        }
+        None => None,
+    };
+    let settings = FrontEndConfig {
+        input_rate: 8000,
+        endpointing: config.engine.endpointing,
+        ..FrontEndConfig::default()
+    };
+    VoiceFrontEnd::new(settings, vad, suppressor)
 }
 
 fn send_media(active: &ActiveCall, command: MediaCommand) {

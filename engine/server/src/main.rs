@@ -3,8 +3,6 @@
 mod config;
 mod engine;
 mod media;
-mod prompt;
-mod recording;
 mod records;
 mod sip_io;
 
@@ -161,13 +159,9 @@ async fn run(config_path: PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    for route in &config.routes {
-        for prompt in route.prompt.iter().chain(&route.goodbye) {
-            if let Err(e) = engine.prompts().get(prompt) {
-                eprintln!("error: route `{}`: {e}", route.name);
-                return ExitCode::from(2);
-            }
-        }
+    if let Err(e) = engine.preload_prompts() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
     }
     if let Err(e) = engine.register_trunks() {
         eprintln!("error: {e}");

@@ -1,21 +1,29 @@
-//! The media loop of one call: RTP in and out on its own port pair, 20 ms pacing, prompt
-//! playback, DTMF detection and the stereo recording. Runs as its own task; talks to the engine
-//! loop through channels.
+//! The media loop of one call: RTP in and out on its own port pair, 20 ms pacing, the voice
+//! front end (noise suppression, VAD, endpointing, barge-in), prompt playback over an optional
+//! background sound, DTMF, and the stereo recording. Runs as its own task; talks to the engine
+//! loop through channels. The sans-IO pieces (`RtpSession`, `VoiceFrontEnd`, `Playback`) get
+//! the frame's nominal time, so the voice timeline lines up with the recording exactly.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
+use voxgate_audio::endpointing::{EndpointingOverrides, VoiceEvent};
+use voxgate_audio::front_end::VoiceFrontEnd;
+use voxgate_audio::mixer::BackgroundMixer;
+use voxgate_audio::playback::{Playback, PlaybackEvent, Prompt};
+use voxgate_audio::recorder::StereoWavRecorder;
+use voxgate_audio::timeline::{TimelineEntry, VoiceTimeline};
 use voxgate_call::{DtmfSource, MediaInput, MediaSummary};
 use voxgate_codecs::{AudioDecoder, AudioEncoder, Codec, OpusSettings};
 use voxgate_rtp::{MediaEvent, Pacer, PlayoutFrame, RtpSession, SessionConfig};
 use voxgate_sip::CallHandle;
 use voxgate_sip::sdp::{AudioCodec, NegotiatedMedia, OpusParameters};
-
-use crate::recording::StereoRecorder;
 
 /// One outbound and inbound frame.
 const FRAME: Duration = Duration::from_millis(20);
@@ -29,9 +37,14 @@ const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 /// Commands from the engine loop to a call's media task.
 #[derive(Debug)]
 pub enum MediaCommand {
-    /// Play these 8 kHz samples from the start, replacing what plays.
-    Play(Arc<[i16]>),
-    /// Stop playback; silence follows.
+    /// Play these pieces in order, replacing what plays, with these endpointing changes.
+    Play {
+        /// The prompt pieces.
+        pieces: Vec<Arc<Prompt>>,
+        /// Endpointing changes while they play and while listening after them.
+        endpointing: EndpointingOverrides,
+    },
+    /// Stop playback; silence (or the background) follows.
     Stop,
     /// End the media loop, finish the recording and report statistics.
     Close,
@@ -43,7 +56,16 @@ pub enum MediaReport {
     /// Something the call state machine should know.
     Input(CallHandle, MediaInput),
     /// The media loop ended.
-    Closed(CallHandle, Box<MediaSummary>),
+    Closed(CallHandle, Box<MediaClosed>),
+}
+
+/// What a finished media loop leaves for the call record.
+#[derive(Debug, Default)]
+pub struct MediaClosed {
+    /// RTP/RTCP statistics.
+    pub summary: MediaSummary,
+    /// The voice timeline.
+    pub voice: Vec<TimelineEntry>,
 }
 
 /// What a call's media loop needs to start.
@@ -58,6 +80,10 @@ pub struct MediaSetup {
     pub negotiated: NegotiatedMedia,
     /// Record to this file when set.
     pub recording: Option<PathBuf>,
+    /// The call's voice front end (VAD, noise suppression, endpointing).
+    pub front_end: VoiceFrontEnd,
+    /// The background sound (or silence).
+    pub background: BackgroundMixer,
 }
 
 /// Bind the RTP/RTCP pair on `ip`: `port` and `port + 1`. Must run inside the tokio runtime.
@@ -116,9 +142,94 @@ fn ntp_now() -> u64 {
     (secs << 32) | frac
 }
 
-struct Playback {
-    pcm: Arc<[i16]>,
-    position: usize,
+fn create_recorder(call: CallHandle, path: &Path) -> Option<StereoWavRecorder<BufWriter<File>>> {
+    let created = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| File::create(path))
+        .map_err(|e| e.to_string())
+        .and_then(|file| {
+            StereoWavRecorder::new(BufWriter::new(file), PCM_RATE).map_err(|e| e.to_string())
+        });
+    match created {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::error!(%call, path = %path.display(), "cannot create recording: {e}");
+            None
+        }
+    }
+}
+
+/// The voice side of one call: what it hears (front end), what it says (playback over the
+/// background) and the timeline of both.
+struct Voice {
+    front_end: VoiceFrontEnd,
+    playback: Playback,
+    background: BackgroundMixer,
+    timeline: VoiceTimeline,
+    endpointing: EndpointingOverrides,
+}
+
+impl Voice {
+    /// Feed one received frame; returns true when the callee barged in over the prompt.
+    fn hear(&mut self, call: CallHandle, at: Instant, pcm: &[i16]) -> bool {
+        if let Err(e) = self.front_end.push_frame(at, pcm) {
+            tracing::warn!(%call, "voice front end: {e}");
+        }
+        self.front_end.handle_timeout(at);
+        let mut barged = false;
+        while let Some(event) = self.front_end.poll_event() {
+            self.timeline.record_voice(at, &event);
+            if let VoiceEvent::BargeIn { .. } = event {
+                barged |= self.playback.stop(at);
+            }
+        }
+        barged
+    }
+
+    /// Produce one outbound frame into `pcm`, and the encoded payload into `payload`;
+    /// returns true when the prompt sequence ended with this frame.
+    fn speak(
+        &mut self,
+        at: Instant,
+        codec: Codec,
+        encoder: &mut dyn AudioEncoder,
+        pcm: &mut [i16],
+        payload: &mut Vec<u8>,
+    ) -> bool {
+        payload.clear();
+        let mut encoded = false;
+        match self.playback.next_frame(at) {
+            Some(frame) if !self.background.has_background() => {
+                pcm.copy_from_slice(frame.pcm());
+                // The prompt cache hit path: G.711 frames were encoded once for all calls.
+                if let Some(bytes) = frame.encoded(codec) {
+                    payload.extend_from_slice(bytes);
+                    encoded = true;
+                }
+            }
+            frame => self.background.mix(frame.map(|f| f.pcm()), pcm),
+        }
+        if !encoded {
+            let _ = encoder.encode(pcm, payload);
+        }
+        let mut finished = false;
+        while let Some(event) = self.playback.poll_event() {
+            self.timeline.record_playback(&event);
+            if let PlaybackEvent::SequenceFinished { at } | PlaybackEvent::Cut { at, .. } = event {
+                self.front_end.prompt_finished(at);
+                self.front_end.listen(at, &self.endpointing);
+                finished |= matches!(event, PlaybackEvent::SequenceFinished { .. });
+            }
+        }
+        finished
+    }
+
+    fn play(&mut self, at: Instant, pieces: Vec<Arc<Prompt>>, endpointing: EndpointingOverrides) {
+        self.endpointing = endpointing;
+        self.front_end.prompt_started(at, &endpointing);
+        self.playback.play(at, pieces);
+    }
 }
 
 async fn run(
@@ -132,6 +243,8 @@ async fn run(
         rtcp,
         negotiated,
         recording,
+        front_end,
+        background,
     } = setup;
     let codec = codec_for(negotiated.codec);
     let coders = codec
@@ -166,17 +279,19 @@ async fn run(
     let mut pacer = Pacer::new(start, FRAME);
     let mut recorder = recording
         .as_deref()
-        .and_then(|path| match StereoRecorder::create(path) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                tracing::error!(%call, path = %path.display(), "cannot create recording: {e}");
-                None
-            }
-        });
-    let mut playback: Option<Playback> = None;
-    let mut received = Vec::with_capacity(FRAME_SAMPLES);
+        .and_then(|path| create_recorder(call, path));
+    let mut voice = Voice {
+        front_end,
+        playback: Playback::new(),
+        background,
+        timeline: VoiceTimeline::new(start),
+        endpointing: EndpointingOverrides::NONE,
+    };
+    // Nominal time of the next frame: start + n × 20 ms, whatever the scheduler did.
+    let mut frame_clock = start;
+    let mut received = Vec::with_capacity(FRAME_SAMPLES * 2);
     let mut sent = [0i16; FRAME_SAMPLES];
-    let mut payload = Vec::with_capacity(FRAME_SAMPLES);
+    let mut payload = Vec::with_capacity(FRAME_SAMPLES * 2);
     let mut rtp_buf = vec![0u8; 2048];
     let mut rtcp_buf = vec![0u8; 2048];
     let mut skipped = 0;
@@ -185,76 +300,71 @@ async fn run(
             .poll_timeout()
             .map_or(pacer.next_deadline(), |t| t.min(pacer.next_deadline()));
         tokio::select! {
-                    r = rtp.recv_from(&mut rtp_buf) => if let Ok((n, from)) = r
-                        && let Err(e) = session.handle_datagram(Instant::now(), from, &rtp_buf[..n]) {
-                            tracing::trace!(%call, "bad RTP packet: {e}");
-                        },
-                    r = rtcp.recv_from(&mut rtcp_buf) => if let Ok((n, from)) = r
-                        && let Err(e) = session.handle_datagram(Instant::now(), from, &rtcp_buf[..n]) {
-                            tracing::trace!(%call, "bad RTCP packet: {e}");
-                        },
-                    command = commands.recv() => match command {
-                        Some(MediaCommand::Play(pcm)) => playback = Some(Playback { pcm, position: 0 }),
-                        Some(MediaCommand::Stop) => playback = None,
-                        Some(MediaCommand::Close) | None => break,
-                    },
-                    () = tokio::time::sleep_until(wake.into()) => {
-                        let now = Instant::now();
-                        let due = pacer.due(now);
-                        // Frames the pacer gave up on (a very late wake-up) still advance the RTP clock
-                        // and the recording, so both stay aligned with real time.
-                        for _ in skipped..pacer.skipped() {
-                            if let Some(t) = session.skip_frame(now) {
-                                let _ = rtp.try_send_to(&t.payload, t.destination);
-                            }
-                            if let Some(rec) = &mut recorder {
-                                let _ = rec.write_frame(&[0; FRAME_SAMPLES], &[0; FRAME_SAMPLES]);
-                            }
-                        }
-                        skipped = pacer.skipped();
-                        for _ in 0..due {
-                            received.clear();
-        match session.next_frame(now) {
-                                PlayoutFrame::Audio(p) => {
-                                    if decoder.decode(p, &mut received).is_err() {
-                                        let _ = decoder.conceal(FRAME_SAMPLES, &mut received);
-                                    }
-                                }
-                                PlayoutFrame::Concealed(_) => {
-                                    let _ = decoder.conceal(FRAME_SAMPLES, &mut received);
-                                }
-                                PlayoutFrame::Silence => {}
-                            }
-                            received.resize(FRAME_SAMPLES, 0);
-                            sent.fill(0);
-                            if let Some(play) = &mut playback {
-                                let rest = &play.pcm[play.position.min(play.pcm.len())..];
-                                let n = rest.len().min(FRAME_SAMPLES);
-                                sent[..n].copy_from_slice(&rest[..n]);
-                                play.position += FRAME_SAMPLES;
-                                if play.position >= play.pcm.len() {
-                                    playback = None;
-                                    let _ = reports.send(MediaReport::Input(call, MediaInput::PlaybackFinished));
-                                }
-                            }
-                            payload.clear();
-                            if let Err(e) = encoder.encode(&sent, &mut payload) {
-                                tracing::warn!(%call, "encoding failed: {e}");
-                            }
-                            if let Some(t) = session.send_audio(now, &payload) {
-                                let _ = rtp.try_send_to(&t.payload, t.destination);
-                            }
-                            if let Some(rec) = &mut recorder
-                                && let Err(e) = rec.write_frame(&received, &sent) {
-                                    tracing::error!(%call, "recording stopped: {e}");
-                                    recorder = None;
-                                }
-                        }
-                        while let Some(t) = session.poll_rtcp(now, ntp_now()) {
-                            let _ = rtcp.try_send_to(&t.payload, t.destination);
-                        }
-                    }
+            r = rtp.recv_from(&mut rtp_buf) => if let Ok((n, from)) = r
+                && let Err(e) = session.handle_datagram(Instant::now(), from, &rtp_buf[..n]) {
+                tracing::trace!(%call, "bad RTP packet: {e}");
+            },
+            r = rtcp.recv_from(&mut rtcp_buf) => if let Ok((n, from)) = r
+                && let Err(e) = session.handle_datagram(Instant::now(), from, &rtcp_buf[..n]) {
+                tracing::trace!(%call, "bad RTCP packet: {e}");
+            },
+            command = commands.recv() => match command {
+                Some(MediaCommand::Play { pieces, endpointing }) => voice.play(frame_clock, pieces, endpointing),
+                Some(MediaCommand::Stop) => {
+                    voice.playback.stop(frame_clock);
                 }
+                Some(MediaCommand::Close) | None => break,
+            },
+            () = tokio::time::sleep_until(wake.into()) => {
+                let now = Instant::now();
+                let due = pacer.due(now);
+                // Frames the pacer gave up on (a very late wake-up) still advance the RTP clock,
+                // the recording and the voice clock, so all stay aligned with real time.
+                for _ in skipped..pacer.skipped() {
+                    if let Some(t) = session.skip_frame(now) {
+                        let _ = rtp.try_send_to(&t.payload, t.destination);
+                    }
+                    if let Some(rec) = &mut recorder {
+                        let _ = rec.write_frame(&[0; FRAME_SAMPLES], &[0; FRAME_SAMPLES]);
+                    }
+                    frame_clock += FRAME;
+                }
+                skipped = pacer.skipped();
+                for _ in 0..due {
+                    received.clear();
+                    match session.next_frame(now) {
+                        PlayoutFrame::Audio(p) => {
+                            if decoder.decode(p, &mut received).is_err() {
+                                let _ = decoder.conceal(FRAME_SAMPLES, &mut received);
+                            }
+                        }
+                        PlayoutFrame::Concealed(_) => {
+                            let _ = decoder.conceal(FRAME_SAMPLES, &mut received);
+                        }
+                        PlayoutFrame::Silence => {}
+                    }
+                    received.resize(FRAME_SAMPLES, 0);
+                    if voice.hear(call, frame_clock, &received) {
+                        let _ = reports.send(MediaReport::Input(call, MediaInput::BargeIn));
+                    }
+                    if voice.speak(frame_clock, codec, encoder.as_mut(), &mut sent, &mut payload) {
+                        let _ = reports.send(MediaReport::Input(call, MediaInput::PlaybackFinished));
+                    }
+                    if let Some(t) = session.send_audio(now, &payload) {
+                        let _ = rtp.try_send_to(&t.payload, t.destination);
+                    }
+                    if let Some(rec) = &mut recorder
+                        && let Err(e) = rec.write_frame(&received, &sent) {
+                        tracing::error!(%call, "recording stopped: {e}");
+                        recorder = None;
+                    }
+                    frame_clock += FRAME;
+                }
+                while let Some(t) = session.poll_rtcp(now, ntp_now()) {
+                    let _ = rtcp.try_send_to(&t.payload, t.destination);
+                }
+            }
+        }
         while let Some(event) = session.poll_event() {
             match event {
                 MediaEvent::Dtmf { digit, duration } => {
@@ -283,8 +393,15 @@ async fn run(
     {
         tracing::error!(%call, "cannot finalise recording: {e}");
     }
-    let summary = summarise(&session, codec);
-    let _ = reports.send(MediaReport::Closed(call, Box::new(summary)));
+    voice.playback.stop(frame_clock);
+    while let Some(event) = voice.playback.poll_event() {
+        voice.timeline.record_playback(&event);
+    }
+    let closed = MediaClosed {
+        summary: summarise(&session, codec),
+        voice: voice.timeline.into_entries(),
+    };
+    let _ = reports.send(MediaReport::Closed(call, Box::new(closed)));
 }
 
 fn summarise(session: &RtpSession, codec: Codec) -> MediaSummary {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use voxgate_tests::process::{PeerProcess, Stdout, wait_until};
 use voxgate_tests::{
     AnswerMode, Baresip, BaresipOptions, SippOptions, example_prompt, free_sip_port,
-    free_udp_range, read_records, run_call, voxgate_bin, wav,
+    free_udp_range, read_records, run_call, vad_model, voxgate_bin, wav,
 };
 
 type Demo = Result<(), Box<dyn std::error::Error>>;
@@ -44,10 +44,11 @@ fn config(
         )
     };
     format!(
-        "# Written by the demo.\n[engine]\nsip_listen = \"{sip}\"\nrtp_ports = \"{rtp}-{}\"\ncall_records = \"{}\"\nrecordings_dir = \"{}\"\nshutdown_grace_secs = 2\n\n{}{}{}[[route]]\nname = \"ivr\"\nnumber = \"1000\"\nprompt = \"{}\"\ncollect = {{ max_digits = 6, terminator = \"#\", timeout_ms = 8000 }}\ngoodbye = \"{}\"\nrecord = true\n",
+        "# Written by the demo.\n[engine]\nsip_listen = \"{sip}\"\nrtp_ports = \"{rtp}-{}\"\ncall_records = \"{}\"\nrecordings_dir = \"{}\"\nshutdown_grace_secs = 2\nvad_model = \"{}\"\n\n{}{}{}[[route]]\nname = \"ivr\"\nnumber = \"1000\"\nprompt = \"{}\"\ncollect = {{ max_digits = 6, terminator = \"#\", timeout_ms = 8000 }}\ngoodbye = \"{}\"\nrecord = true\n",
         rtp + 39,
         dir.join("calls.jsonl").display(),
         dir.join("recordings").display(),
+        vad_model().display(),
         trunk("lab-baresip", callee),
         trunk("lab-busy", busy),
         trunk("lab-ringing", ringing),

@@ -97,3 +97,5 @@ pub enum VadError {
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod test_support;

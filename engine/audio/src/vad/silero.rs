@@ -374,12 +374,25 @@ fn build_plan(bytes: &[u8], rate: SileroSampleRate) -> TractResult<Arc<TypedRunn
             "input" => f32::fact([batch.clone(), width.clone()]).into(),
             "state" => f32::fact([2.to_dim(), batch.clone(), HIDDEN.to_dim()]).into(),
             "sr" => tensor0(i64::from(rate.hz())).into(),
-            other => bail!("unexpected model input {other:?}"),
+            other => tract_onnx::tract_core::internal::bail!("unexpected model input {other:?}"),
         };
         model.set_input_fact(index, fact)?;
     }
-    let model = model.into_typed()?.into_decluttered()?;
-    // `sr` became a constant fact: drop it from the inputs so callers pass input and state only.
+    let mut model = model.into_typed()?;
+    // `sr` is fixed by the model's rate: make it a constant node, not an input, so the optimiser
+    // folds the rate branch away and callers pass `input` and `state` only, in that order.
+    let sr = tensor0(i64::from(rate.hz())).into_arc_tensor();
+    let mut kept = TVec::<OutletId>::new();
+    for name in ["input", "state"] {
+        kept.push(model.node_by_name(name)?.id.into());
+    }
+    let sr_node = model.node_by_name("sr")?.id;
+    model.set_input_outlets(&kept)?;
+    let node = model.node_mut(sr_node);
+    node.op = Box::new(tract_onnx::tract_core::ops::konst::Const::new(sr.clone())?);
+    if let Some(output) = node.outputs.first_mut() {
+        output.fact = TypedFact::try_from(sr)?;
+    }
     let model = model.into_optimized()?;
     model.into_runnable()
 }
@@ -394,3 +407,7 @@ fn hex_sha256(bytes: &[u8]) -> String {
 fn inference_error(error: impl std::fmt::Display) -> VadError {
     VadError::Inference(format!("{error:#}"))
 }
+
+#[cfg(test)]
+#[path = "silero_tests.rs"]
+mod tests;
