@@ -2,12 +2,18 @@
 //!
 //! One [`SileroModel`] is loaded per process and shared by every call through an `Arc`; each call
 //! owns a [`SileroVad`] (its recurrent state and the tail of its previous chunk). The model's batch
-//! dimension is symbolic, so [`SileroModel::infer_batch`] can run many calls in one inference.
+//! dimension is symbolic, so [`SileroModel::infer_batch`] can run many calls in one inference;
+//! a second plan with the batch fixed to one serves [`SileroVad`] (about twice as fast for a
+//! single row). Per-call cost and batching gains are in `benches/RESULTS.md` ("VAD").
+//!
+//! The detector's own buffers are reused from chunk to chunk; tract itself still allocates its
+//! intermediate tensors on every inference.
 //!
 //! Model contract (8 kHz): input `[batch, 32 + 256]` (the previous chunk's last 32 samples, zeros
 //! at the start, then the new 32 ms chunk), `state [2, batch, 128]`, `sr` = 8000; outputs the
 //! speech probability `[batch, 1]` and the next state. At 16 kHz: 64 + 512 samples.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -64,10 +70,10 @@ impl SileroSampleRate {
     }
 }
 
-/// The loaded, optimised Silero network; shared by all calls.
+/// The loaded Silero network, optimised for one stream and for batches; shared by all calls.
 #[derive(Debug)]
 pub struct SileroModel {
-    plan: Arc<TypedRunnableModel>,
+    plans: Plans,
     rate: SileroSampleRate,
 }
 
@@ -125,11 +131,11 @@ impl SileroModel {
                 actual,
             });
         }
-        let plan = build_plan(&bytes, rate).map_err(|error| VadError::ModelLoad {
+        let plans = build_plans(&bytes, rate).map_err(|error| VadError::ModelLoad {
             path: PathBuf::from(path),
             message: format!("{error:#}"),
         })?;
-        Ok(Arc::new(Self { plan, rate }))
+        Ok(Arc::new(Self { plans, rate }))
     }
 
     /// Sample rate of the inputs, in Hz.
@@ -204,7 +210,7 @@ impl SileroModel {
         buffers.fill(inputs, states).map_err(inference_error)?;
         let outputs = match session {
             Some(session) => session.run(buffers.values()),
-            None => self.plan.run(buffers.values()),
+            None => self.plans.batched.run(buffers.values()),
         }
         .map_err(inference_error)?;
         let [probability, next_state] = outputs.as_slice() else {
@@ -315,7 +321,7 @@ pub struct SileroVad {
 impl SileroVad {
     /// A detector for one stream; the model is shared.
     pub fn new(model: Arc<SileroModel>) -> Result<Self, VadError> {
-        let session = model.plan.spawn().map_err(inference_error)?;
+        let session = model.plans.single.spawn().map_err(inference_error)?;
         let buffers = BatchBuffers::new(model.rate, 1)?;
         let state = [model.new_state()];
         Ok(Self {
@@ -358,9 +364,16 @@ impl VoiceActivityDetector for SileroVad {
     }
 }
 
+/// The optimised network twice: for one stream and for a batch of any size.
+#[derive(Debug)]
+struct Plans {
+    single: Arc<TypedRunnableModel>,
+    batched: Arc<TypedRunnableModel>,
+}
+
 /// Loads the ONNX bytes with a symbolic batch, the input width fixed for `rate` and `sr` folded
 /// in as a constant, then optimises for this CPU.
-fn build_plan(bytes: &[u8], rate: SileroSampleRate) -> TractResult<Arc<TypedRunnableModel>> {
+fn build_plans(bytes: &[u8], rate: SileroSampleRate) -> TractResult<Plans> {
     let mut model = tract_onnx::onnx().model_for_read(&mut &*bytes)?;
     let batch = model.sym("batch").to_dim();
     let width = rate.input_width().to_dim();
@@ -393,8 +406,13 @@ fn build_plan(bytes: &[u8], rate: SileroSampleRate) -> TractResult<Arc<TypedRunn
     if let Some(output) = node.outputs.first_mut() {
         output.fact = TypedFact::try_from(sr)?;
     }
-    let model = model.into_optimized()?;
-    model.into_runnable()
+    model.declutter()?;
+    // One plan per stream (batch fixed to 1: tract picks kernels for the exact shapes, about
+    // twice as fast as the symbolic plan for one row) and one for any batch size.
+    let one: HashMap<Symbol, TDim> = [(model.sym("batch"), 1.to_dim())].into_iter().collect();
+    let single = model.set_symbols(&one)?.into_optimized()?.into_runnable()?;
+    let batched = model.into_optimized()?.into_runnable()?;
+    Ok(Plans { single, batched })
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

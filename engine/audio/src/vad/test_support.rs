@@ -63,7 +63,7 @@ fn synthesise(text: &str, voice: &str) -> std::io::Result<Vec<f32>> {
     }
     let mut sox = Command::new("sox")
         .args([
-            "-q", "-t", "wav", "-", "-t", "raw", "-r", "8000", "-c", "1", "-b", "16",
+            "-q", "-D", "-t", "wav", "-", "-t", "raw", "-r", "8000", "-c", "1", "-b", "16",
         ])
         .args(["-e", "signed-integer", "-L", "-"])
         .stdin(Stdio::piped())
