@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::error::{HarnessError, Result};
 use crate::netns::Netns;
 use crate::process::{PeerProcess, Stdout, wait_until};
-use crate::{TempDir, free_sip_port, free_udp_range};
+use crate::{Baresip, TempDir, free_sip_port, free_udp_range};
 
 /// RTP ports given to each engine under test.
 const RTP_PORTS: u16 = 40;
@@ -42,6 +42,18 @@ pub fn example_prompt(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples/prompts")
         .join(name)
+}
+
+/// The `[[trunk]]` most tests use: requests from anywhere on loopback are accepted.
+pub const LOOPBACK_TRUNK: &str = "[[trunk]]\nname = \"peers\"\ngateways = [\"127.0.0.1:5999\"]\nauth = \"ip\"\nallowed_networks = [\"127.0.0.0/8\"]\n";
+
+/// An IVR `[[route]]` named `ivr` on number 1000: the example prompt `prompt`, then up to
+/// `max_digits` digits ended by `#`, recorded; `extra` adds lines (goodbye, endpointing, ...).
+pub fn ivr_route(prompt: &str, max_digits: usize, extra: &str) -> String {
+    format!(
+        "[[route]]\nname = \"ivr\"\nnumber = \"1000\"\nprompt = \"{}\"\ncollect = {{ max_digits = {max_digits}, terminator = \"#\", timeout_ms = 10000 }}\nrecord = true\n{extra}\n",
+        example_prompt(prompt).display()
+    )
 }
 
 /// A running `voxgate run`.
@@ -152,6 +164,25 @@ impl Voxgate {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// `caller` calls `number` here, waits for the answer, waits `pause`, types `digits`, and
+    /// waits for voxgate to hang up; returns the call's record.
+    pub fn take_call(
+        &self,
+        caller: &mut Baresip,
+        number: &str,
+        pause: Duration,
+        digits: &str,
+    ) -> Result<serde_json::Value> {
+        let already = self.records().len();
+        caller.dial(&format!("sip:{number}@{}", self.sip_addr))?;
+        caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10))?;
+        std::thread::sleep(pause);
+        caller.send_dtmf(digits)?;
+        caller.wait_event("CALL_CLOSED", Duration::from_secs(30))?;
+        let mut records = self.wait_records(already + 1, Duration::from_secs(10))?;
+        Ok(records.swap_remove(already))
     }
 
     /// SIGTERM, then wait for a clean exit; returns the exit status success.

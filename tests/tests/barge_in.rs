@@ -6,8 +6,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use voxgate_tests::{
-    AnswerMode, Baresip, BaresipOptions, ENERGY_THRESHOLD, TempDir, Voxgate, Wav, example_prompt,
-    require_peers, wav,
+    AnswerMode, Baresip, BaresipOptions, ENERGY_THRESHOLD, LOOPBACK_TRUNK, TempDir, Voxgate, Wav,
+    ivr_route, require_peers, wav,
 };
 
 /// Seconds of silence before the caller speaks.
@@ -15,22 +15,12 @@ const SPEECH_AT: f64 = 1.5;
 
 fn route(barge_in: bool) -> String {
     format!(
-        r##"
-[[trunk]]
-name = "peers"
-gateways = ["127.0.0.1:5999"]
-auth = "ip"
-allowed_networks = ["127.0.0.0/8"]
-
-[[route]]
-name = "ivr"
-number = "1000"
-prompt = "{}"
-collect = {{ max_digits = 4, terminator = "#", timeout_ms = 10000 }}
-record = true
-endpointing = {{ barge_in = {barge_in} }}
-"##,
-        example_prompt("welcome.wav").display()
+        "{LOOPBACK_TRUNK}\n{}",
+        ivr_route(
+            "welcome.wav",
+            4,
+            &format!("endpointing = {{ barge_in = {barge_in} }}")
+        )
     )
 }
 
@@ -74,22 +64,9 @@ fn speech_over_the_prompt_cuts_it_and_digits_still_count() {
     let mut caller =
         Baresip::start(BaresipOptions::new(caller_audio(&dir)).answer_mode(AnswerMode::Manual))
             .expect("baresip");
-    caller
-        .dial(&format!("sip:1000@{}", engine.sip_addr()))
-        .expect("dial");
-    caller
-        .wait_event("CALL_ESTABLISHED", Duration::from_secs(10))
-        .expect("answered");
-    std::thread::sleep(Duration::from_secs(7));
-    caller.send_dtmf("7#").expect("dtmf");
-    caller
-        .wait_event("CALL_CLOSED", Duration::from_secs(20))
-        .expect("voxgate hangs up");
-
-    let records = engine
-        .wait_records(1, Duration::from_secs(10))
-        .expect("record");
-    let r = &records[0];
+    let r = &engine
+        .take_call(&mut caller, "1000", Duration::from_secs(7), "7#")
+        .expect("call");
     // Speech and DTMF both in the record.
     assert_eq!(r["digits"], "7", "record: {r:#}");
     let said = utterances(r);
@@ -145,22 +122,9 @@ fn with_barge_in_off_the_prompt_plays_out_and_the_speech_is_still_reported() {
     let mut caller =
         Baresip::start(BaresipOptions::new(caller_audio(&dir)).answer_mode(AnswerMode::Manual))
             .expect("baresip");
-    caller
-        .dial(&format!("sip:1000@{}", engine.sip_addr()))
-        .expect("dial");
-    caller
-        .wait_event("CALL_ESTABLISHED", Duration::from_secs(10))
-        .expect("answered");
-    std::thread::sleep(Duration::from_secs(7));
-    caller.send_dtmf("#").expect("dtmf");
-    caller
-        .wait_event("CALL_CLOSED", Duration::from_secs(20))
-        .expect("voxgate hangs up");
-
-    let records = engine
-        .wait_records(1, Duration::from_secs(10))
-        .expect("record");
-    let r = &records[0];
+    let r = &engine
+        .take_call(&mut caller, "1000", Duration::from_secs(7), "#")
+        .expect("call");
     assert_eq!(r["prompts"][0]["cut"], false, "record: {r:#}");
     let said = utterances(r);
     assert!(

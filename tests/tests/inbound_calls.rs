@@ -1,40 +1,46 @@
-//! Real inbound calls into `voxgate run` from third-party UAs: baresip (RFC 4733 DTMF),
-//! SIPp over TCP, and graceful shutdown with a call in progress.
+//! Real inbound calls into `voxgate run` from third-party UAs: baresip (RFC 4733 DTMF, G.711 and
+//! Opus), SIPp over TCP, and graceful shutdown with a call in progress.
 
 use std::time::Duration;
 
 use voxgate_tests::{
-    AnswerMode, Baresip, BaresipOptions, ENERGY_THRESHOLD, SippOptions, TempDir, Voxgate, Wav,
-    example_prompt, require_peers, wav,
+    AnswerMode, Baresip, BaresipOptions, ENERGY_THRESHOLD, LOOPBACK_TRUNK, SippOptions, TempDir,
+    Voxgate, Wav, example_prompt, ivr_route, require_peers, wav,
 };
 
 fn ivr_config() -> String {
+    let goodbye = format!("goodbye = \"{}\"", example_prompt("goodbye.wav").display());
+    let notice = example_prompt("notice.wav");
     format!(
-        r##"
-[[trunk]]
-name = "peers"
-gateways = ["127.0.0.1:5999"]
-auth = "ip"
-allowed_networks = ["127.0.0.0/8"]
-
-[[route]]
-name = "ivr"
-number = "1000"
-prompt = "{welcome}"
-collect = {{ max_digits = 6, terminator = "#", timeout_ms = 8000 }}
-goodbye = "{goodbye}"
-record = true
-
-[[route]]
-name = "notice"
-number = "*"
-prompt = "{notice}"
-record = true
-"##,
-        welcome = example_prompt("welcome.wav").display(),
-        goodbye = example_prompt("goodbye.wav").display(),
-        notice = example_prompt("notice.wav").display(),
+        "{LOOPBACK_TRUNK}\n{}\n[[route]]\nname = \"notice\"\nnumber = \"*\"\nprompt = \"{}\"\nrecord = true\n",
+        ivr_route("welcome.wav", 6, &goodbye),
+        notice.display()
     )
+}
+
+/// A baresip caller sending a 440 Hz tone, in `codecs` (its input WAV at the rate they need).
+fn tone_caller(dir: &TempDir, codecs: &str) -> Baresip {
+    let mono = dir.join("tone-8k.wav");
+    wav::write_tone(&mono, 440.0, Duration::from_secs(30), 8000, 0.3).expect("tone");
+    let input = if codecs.contains("opus") {
+        // baresip's Opus wants 48 kHz stereo input.
+        let stereo = dir.join("tone-48k-stereo.wav");
+        let sox = std::process::Command::new("sox")
+            .arg(&mono)
+            .args(["-r", "48000", "-c", "2"])
+            .arg(&stereo)
+            .status();
+        assert!(sox.expect("sox runs").success());
+        stereo
+    } else {
+        mono
+    };
+    Baresip::start(
+        BaresipOptions::new(&input)
+            .answer_mode(AnswerMode::Manual)
+            .audio_codecs(codecs),
+    )
+    .expect("baresip")
 }
 
 #[test]
@@ -42,28 +48,12 @@ fn baresip_calls_the_ivr_and_sends_dtmf() {
     require_peers!("baresip");
     let engine = Voxgate::start(&ivr_config()).expect("engine starts");
     let dir = TempDir::new("baresip-in").expect("temp dir");
-    let input = dir.join("caller.wav");
-    wav::write_tone(&input, 440.0, Duration::from_secs(30), 8000, 0.3).expect("tone");
-    let mut caller = Baresip::start(BaresipOptions::new(&input).answer_mode(AnswerMode::Manual))
-        .expect("baresip");
+    let mut caller = tone_caller(&dir, "pcmu");
+    // The first digit cuts the welcome prompt; '#' ends collection, goodbye plays, voxgate hangs up.
+    let r = engine
+        .take_call(&mut caller, "1000", Duration::from_millis(1500), "12#")
+        .expect("call");
 
-    caller
-        .dial(&format!("sip:1000@{}", engine.sip_addr()))
-        .expect("dial");
-    caller
-        .wait_event("CALL_ESTABLISHED", Duration::from_secs(10))
-        .expect("answered");
-    std::thread::sleep(Duration::from_millis(1500));
-    caller.send_dtmf("12#").expect("dtmf");
-    // voxgate plays goodbye, then hangs up.
-    caller
-        .wait_event("CALL_CLOSED", Duration::from_secs(20))
-        .expect("voxgate hangs up");
-
-    let records = engine
-        .wait_records(1, Duration::from_secs(10))
-        .expect("record");
-    let r = &records[0];
     assert_eq!(r["direction"], "inbound");
     assert_eq!(r["route"], "ivr");
     assert_eq!(r["trunk"], "peers");
@@ -118,6 +108,39 @@ fn baresip_calls_the_ivr_and_sends_dtmf() {
 }
 
 #[test]
+fn baresip_calls_with_opus_and_dtmf_still_works() {
+    require_peers!("baresip", "sox");
+    let engine = Voxgate::start_with(None, "codecs = [\"OPUS\", \"PCMU\"]", &ivr_config())
+        .expect("engine starts");
+    let dir = TempDir::new("baresip-opus").expect("temp dir");
+    let mut caller = tone_caller(&dir, "opus");
+    let r = engine
+        .take_call(&mut caller, "1000", Duration::from_millis(1500), "9#")
+        .expect("call");
+    assert_eq!(r["media"]["codec"], "opus", "record: {r:#}");
+    assert_eq!(r["digits"], "9");
+    let recording = Wav::read_complete(r["recording"].as_str().unwrap(), Duration::from_secs(5))
+        .expect("recording");
+    let end = recording.duration();
+    assert!(
+        recording.has_energy_between(
+            0,
+            Duration::from_millis(500),
+            end - Duration::from_millis(300),
+            ENERGY_THRESHOLD
+        ),
+        "caller's Opus audio decoded"
+    );
+    let heard = caller
+        .heard(Duration::from_secs(5))
+        .expect("baresip recording");
+    assert!(
+        heard.has_energy_between(0, Duration::ZERO, heard.duration(), ENERGY_THRESHOLD),
+        "baresip decoded our Opus"
+    );
+}
+
+#[test]
 fn sipp_calls_over_tcp_and_voxgate_hangs_up_after_the_notice() {
     require_peers!("sipp");
     let engine = Voxgate::start(&ivr_config()).expect("engine starts");
@@ -145,10 +168,7 @@ fn shutdown_hangs_up_running_calls_after_the_grace_period() {
     require_peers!("baresip");
     let mut engine = Voxgate::start(&ivr_config()).expect("engine starts");
     let dir = TempDir::new("baresip-shutdown").expect("temp dir");
-    let input = dir.join("caller.wav");
-    wav::write_tone(&input, 300.0, Duration::from_secs(30), 8000, 0.3).expect("tone");
-    let mut caller = Baresip::start(BaresipOptions::new(&input).answer_mode(AnswerMode::Manual))
-        .expect("baresip");
+    let mut caller = tone_caller(&dir, "pcmu");
     caller
         .dial(&format!("sip:1000@{}", engine.sip_addr()))
         .expect("dial");
@@ -167,64 +187,4 @@ fn shutdown_hangs_up_running_calls_after_the_grace_period() {
     assert_eq!(records[0]["hangup_by"], "bot");
     assert_eq!(records[0]["outcome"], "answered");
     assert!(engine.log().contains("shutting down"));
-}
-
-#[test]
-fn baresip_calls_with_opus_and_dtmf_still_works() {
-    require_peers!("baresip", "sox");
-    let engine = Voxgate::start_with(None, "codecs = [\"OPUS\", \"PCMU\"]", &ivr_config())
-        .expect("engine starts");
-    let dir = TempDir::new("baresip-opus").expect("temp dir");
-    let mono = dir.join("tone-8k.wav");
-    wav::write_tone(&mono, 440.0, Duration::from_secs(30), 8000, 0.3).expect("tone");
-    let input = dir.join("tone-48k-stereo.wav");
-    let sox = std::process::Command::new("sox")
-        .arg(&mono)
-        .args(["-r", "48000", "-c", "2"])
-        .arg(&input)
-        .status()
-        .expect("sox runs");
-    assert!(sox.success());
-    let mut caller = Baresip::start(
-        BaresipOptions::new(&input)
-            .answer_mode(AnswerMode::Manual)
-            .audio_codecs("opus"),
-    )
-    .expect("baresip");
-    caller
-        .dial(&format!("sip:1000@{}", engine.sip_addr()))
-        .expect("dial");
-    caller
-        .wait_event("CALL_ESTABLISHED", Duration::from_secs(10))
-        .expect("answered");
-    std::thread::sleep(Duration::from_millis(1500));
-    caller.send_dtmf("9#").expect("dtmf");
-    caller
-        .wait_event("CALL_CLOSED", Duration::from_secs(20))
-        .expect("voxgate hangs up");
-    let records = engine
-        .wait_records(1, Duration::from_secs(10))
-        .expect("record");
-    let r = &records[0];
-    assert_eq!(r["media"]["codec"], "opus", "record: {r:#}");
-    assert_eq!(r["digits"], "9");
-    let recording = Wav::read_complete(r["recording"].as_str().unwrap(), Duration::from_secs(5))
-        .expect("recording");
-    let end = recording.duration();
-    assert!(
-        recording.has_energy_between(
-            0,
-            Duration::from_millis(500),
-            end - Duration::from_millis(300),
-            ENERGY_THRESHOLD
-        ),
-        "caller's Opus audio decoded"
-    );
-    let heard = caller
-        .heard(Duration::from_secs(5))
-        .expect("baresip recording");
-    assert!(
-        heard.has_energy_between(0, Duration::ZERO, heard.duration(), ENERGY_THRESHOLD),
-        "baresip decoded our Opus"
-    );
 }

@@ -5,31 +5,15 @@
 use std::time::Duration;
 
 use voxgate_tests::{
-    ENERGY_THRESHOLD, Linphone, LinphoneOptions, Netns, TempDir, Voxgate, example_prompt,
-    require_peers, wav,
+    ENERGY_THRESHOLD, LOOPBACK_TRUNK, Linphone, LinphoneOptions, Netns, TempDir, Voxgate,
+    ivr_route, require_peers, wav,
 };
 
 #[test]
 fn linphone_calls_the_ivr_from_a_private_namespace() {
     require_peers!("linphonec", "netns");
     let netns = Netns::create().expect("netns");
-    let config = format!(
-        r##"
-[[trunk]]
-name = "lab"
-gateways = ["127.0.0.1:5999"]
-auth = "ip"
-allowed_networks = ["127.0.0.0/8"]
-
-[[route]]
-name = "ivr"
-number = "1000"
-prompt = "{}"
-collect = {{ max_digits = 4, terminator = "#", timeout_ms = 8000 }}
-record = true
-"##,
-        example_prompt("welcome.wav").display()
-    );
+    let config = format!("{LOOPBACK_TRUNK}\n{}", ivr_route("welcome.wav", 4, ""));
     let engine = Voxgate::start_with(Some(&netns), "", &config).expect("engine in netns");
     let dir = TempDir::new("linphone-caller").expect("temp dir");
     let input = dir.join("caller.wav");
