@@ -116,6 +116,11 @@ impl Voxgate {
         Ok(engine)
     }
 
+    /// The engine's process id (for CPU accounting), while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(PeerProcess::pid)
+    }
+
     /// The SIP address it listens on (UDP and TCP).
     pub fn sip_addr(&self) -> SocketAddr {
         self.sip_addr
@@ -217,10 +222,15 @@ pub fn write_config(
     engine_extra: &str,
     rest: &str,
 ) -> Result<PathBuf> {
-    let rtp = free_udp_range(RTP_PORTS);
+    // A load test sets its own, larger `rtp_ports` in `engine_extra`.
+    let rtp_line = |rtp: u16| format!("rtp_ports = \"{rtp}-{}\"\n", rtp + RTP_PORTS - 1);
+    let rtp = if engine_extra.contains("rtp_ports") {
+        String::new()
+    } else {
+        rtp_line(free_udp_range(RTP_PORTS))
+    };
     let text = format!(
-        "[engine]\nsip_listen = \"{sip_addr}\"\nrtp_ports = \"{rtp}-{}\"\ncall_records = \"calls.jsonl\"\nrecordings_dir = \"recordings\"\nshutdown_grace_secs = 2\nvad_model = \"{}\"\n{engine_extra}\n{rest}\n",
-        rtp + RTP_PORTS - 1,
+        "[engine]\nsip_listen = \"{sip_addr}\"\n{rtp}call_records = \"calls.jsonl\"\nrecordings_dir = \"recordings\"\nshutdown_grace_secs = 2\nvad_model = \"{}\"\n{engine_extra}\n{rest}\n",
         vad_model().display()
     );
     let path = dir.join("voxgate.toml");

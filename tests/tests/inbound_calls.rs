@@ -194,7 +194,10 @@ fn a_full_trunk_refuses_extra_calls_with_503_and_frees_its_slot() {
     require_peers!("sipp");
     let trunk = LOOPBACK_TRUNK.replace("auth = \"ip\"", "auth = \"ip\"\nmax_calls = 1");
     let notice = example_prompt("notice.wav");
-    let config = format!("{trunk}\n[[route]]\nname = \"notice\"\nnumber = \"*\"\nprompt = \"{}\"\n", notice.display());
+    let config = format!(
+        "{trunk}\n[[route]]\nname = \"notice\"\nnumber = \"*\"\nprompt = \"{}\"\n",
+        notice.display()
+    );
     let engine = Voxgate::start(&config).expect("engine starts");
     // Three calls at once: one fits the trunk, two are refused.
     let mut burst = SippOptions::uac("uac_call_wait_bye", engine.sip_addr())
@@ -205,14 +208,34 @@ fn a_full_trunk_refuses_extra_calls_with_503_and_frees_its_slot() {
         .start()
         .expect("sipp");
     let outcome = burst.wait(Duration::from_secs(40)).expect("sipp ends");
-    assert_eq!((outcome.successful, outcome.failed), (1, 2), "sipp: {outcome:?}");
-    assert_eq!(engine.log().matches("Trunk Call Limit").count(), 2, "log:\n{}", engine.log());
+    assert_eq!(
+        (outcome.successful, outcome.failed),
+        (1, 2),
+        "sipp: {outcome:?}"
+    );
+    assert_eq!(
+        engine.log().matches("Trunk Call Limit").count(),
+        2,
+        "log:\n{}",
+        engine.log()
+    );
     // Once that call ended its slot is free again.
     let mut after = SippOptions::uac("uac_call_wait_bye", engine.sip_addr())
         .service("3000")
         .timeout(Duration::from_secs(30))
         .start()
         .expect("sipp");
-    assert!(after.wait(Duration::from_secs(40)).expect("sipp ends").all_succeeded());
-    assert_eq!(engine.wait_records(2, Duration::from_secs(10)).expect("records").len(), 2);
+    assert!(
+        after
+            .wait(Duration::from_secs(40))
+            .expect("sipp ends")
+            .all_succeeded()
+    );
+    assert_eq!(
+        engine
+            .wait_records(2, Duration::from_secs(10))
+            .expect("records")
+            .len(),
+        2
+    );
 }

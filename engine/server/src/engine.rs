@@ -29,6 +29,7 @@ use voxgate_sip::{
 
 use crate::config::{Config, Route, Trunk, TrunkAuth};
 use crate::media::{self, MediaClosed, MediaCommand, MediaReport};
+use crate::recording::RecordingWriter;
 use crate::records::RecordLog;
 use crate::sip_io::{Inbound, SipIo};
 
@@ -110,6 +111,7 @@ pub struct Engine {
     ports: PortAllocator,
     prompts: PromptLibrary,
     vad_model: Arc<SileroModel>,
+    recordings: RecordingWriter,
     records: RecordLog,
     finished: Vec<CallRecord>,
     mode: Mode,
@@ -170,6 +172,10 @@ impl Engine {
             ports,
             prompts: PromptLibrary::new(),
             vad_model,
+            recordings: RecordingWriter::start().map_err(|source| EngineError::Io {
+                what: "cannot start the recording writer".into(),
+                source,
+            })?,
             records,
             finished: Vec::new(),
             mode: Mode::Serving,
@@ -652,7 +658,10 @@ impl Engine {
         else {
             return;
         };
-        let recording = active.recording.clone();
+        let recording = active
+            .recording
+            .clone()
+            .and_then(|path| self.recordings.open(path));
         let setup = media::MediaSetup {
             call: handle,
             rtp,

@@ -3,6 +3,7 @@
 mod config;
 mod engine;
 mod media;
+mod recording;
 mod records;
 mod sip_io;
 

@@ -4,10 +4,7 @@
 //! loop through channels. The sans-IO pieces (`RtpSession`, `VoiceFrontEnd`, `Playback`) get
 //! the frame's nominal time, so the voice timeline lines up with the recording exactly.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -17,7 +14,6 @@ use voxgate_audio::endpointing::{EndpointingOverrides, VoiceEvent};
 use voxgate_audio::front_end::VoiceFrontEnd;
 use voxgate_audio::mixer::BackgroundMixer;
 use voxgate_audio::playback::{Playback, PlaybackEvent, Prompt};
-use voxgate_audio::recorder::StereoWavRecorder;
 use voxgate_audio::timeline::{TimelineEntry, VoiceTimeline};
 use voxgate_call::{DtmfSource, MediaInput, MediaSummary};
 use voxgate_codecs::{AudioDecoder, AudioEncoder, Codec, OpusSettings};
@@ -29,8 +25,7 @@ use voxgate_sip::sdp::{AudioCodec, NegotiatedMedia, OpusParameters};
 const FRAME: Duration = Duration::from_millis(20);
 /// The media loop's PCM rate: telephone band, whatever the codec's RTP clock.
 const PCM_RATE: u32 = 8000;
-/// Samples per frame at 8 kHz.
-const FRAME_SAMPLES: usize = 160;
+use crate::recording::{FRAME_SAMPLES, Recording};
 /// Seconds between 1900 (NTP epoch) and 1970.
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 
@@ -78,8 +73,8 @@ pub struct MediaSetup {
     pub rtcp: UdpSocket,
     /// The negotiated stream.
     pub negotiated: NegotiatedMedia,
-    /// Record to this file when set.
-    pub recording: Option<PathBuf>,
+    /// The call's recording, when it is recorded.
+    pub recording: Option<Recording>,
     /// The call's voice front end (VAD, noise suppression, endpointing).
     pub front_end: VoiceFrontEnd,
     /// The background sound (or silence).
@@ -140,24 +135,6 @@ fn ntp_now() -> u64 {
     let secs = since.as_secs() + NTP_UNIX_OFFSET;
     let frac = (u64::from(since.subsec_nanos()) << 32) / 1_000_000_000;
     (secs << 32) | frac
-}
-
-fn create_recorder(call: CallHandle, path: &Path) -> Option<StereoWavRecorder<BufWriter<File>>> {
-    let created = path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| File::create(path))
-        .map_err(|e| e.to_string())
-        .and_then(|file| {
-            StereoWavRecorder::new(BufWriter::new(file), PCM_RATE).map_err(|e| e.to_string())
-        });
-    match created {
-        Ok(r) => Some(r),
-        Err(e) => {
-            tracing::error!(%call, path = %path.display(), "cannot create recording: {e}");
-            None
-        }
-    }
 }
 
 /// The voice side of one call: what it hears (front end), what it says (playback over the
@@ -277,9 +254,7 @@ async fn run(
     };
     let mut session = RtpSession::new(start, config);
     let mut pacer = Pacer::new(start, FRAME);
-    let mut recorder = recording
-        .as_deref()
-        .and_then(|path| create_recorder(call, path));
+    let mut recorder = recording;
     let mut voice = Voice {
         front_end,
         playback: Playback::new(),
@@ -325,7 +300,7 @@ async fn run(
                         let _ = rtp.try_send_to(&t.payload, t.destination);
                     }
                     if let Some(rec) = &mut recorder {
-                        let _ = rec.write_frame(&[0; FRAME_SAMPLES], &[0; FRAME_SAMPLES]);
+                        rec.write_frame(&[0; FRAME_SAMPLES], &[0; FRAME_SAMPLES]);
                     }
                     frame_clock += FRAME;
                 }
@@ -353,10 +328,8 @@ async fn run(
                     if let Some(t) = session.send_audio(now, &payload) {
                         let _ = rtp.try_send_to(&t.payload, t.destination);
                     }
-                    if let Some(rec) = &mut recorder
-                        && let Err(e) = rec.write_frame(&received, &sent) {
-                        tracing::error!(%call, "recording stopped: {e}");
-                        recorder = None;
+                    if let Some(rec) = &mut recorder {
+                        rec.write_frame(&received, &sent);
                     }
                     frame_clock += FRAME;
                 }
@@ -388,10 +361,10 @@ async fn run(
     if skipped > 0 {
         tracing::warn!(%call, skipped, "media loop woke too late; frames skipped");
     }
-    if let Some(rec) = recorder
-        && let Err(e) = rec.finish()
+    if let Some(rec) = recorder.take()
+        && rec.dropped_frames() > 0
     {
-        tracing::error!(%call, "cannot finalise recording: {e}");
+        tracing::warn!(%call, dropped = rec.dropped_frames(), "recording frames dropped: the disk is too slow");
     }
     voice.playback.stop(frame_clock);
     while let Some(event) = voice.playback.poll_event() {
