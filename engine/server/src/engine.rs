@@ -160,7 +160,6 @@ impl Engine {
         let vad_model = SileroModel::load(&config.engine.vad_model, SILERO_VAD_MODEL_SHA256)
             .map_err(|e| EngineError::VadModel(e.to_string()))?;
         let (reports_tx, reports_rx) = mpsc::unbounded_channel();
-        tracing::info!(%bound, "SIP listening on UDP and TCP");
         Ok(Self {
             config,
             endpoint,
@@ -182,6 +181,11 @@ impl Engine {
             rejected_requests: 0,
             local_addr,
         })
+    }
+
+    /// The address SIP is served on (UDP and TCP).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
     }
 
     /// Decode every route's prompts and background sounds now, so a bad file stops the start.

@@ -168,6 +168,8 @@ async fn run(config_path: PathBuf) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
+    // Only now, with prompts decoded and secrets found, is the engine ready.
+    tracing::info!(address = %engine.local_addr(), "SIP listening on UDP and TCP");
     let records = engine.run(shutdown_signal(), false).await;
     tracing::info!(calls = records.len(), "stopped");
     ExitCode::SUCCESS
