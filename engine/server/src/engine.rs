@@ -114,6 +114,8 @@ pub struct Engine {
     recordings: RecordingWriter,
     records: RecordLog,
     finished: Vec<CallRecord>,
+    /// Calls fed an input since their actions were last drained.
+    touched: Vec<CallHandle>,
     mode: Mode,
     rejected_requests: u64,
     local_addr: SocketAddr,
@@ -177,6 +179,7 @@ impl Engine {
             })?,
             records,
             finished: Vec::new(),
+            touched: Vec::new(),
             mode: Mode::Serving,
             rejected_requests: 0,
             local_addr,
@@ -312,6 +315,7 @@ impl Engine {
                 closing: false,
             },
         );
+        self.touched.push(handle);
         self.flush(now);
         Ok(handle)
     }
@@ -398,15 +402,21 @@ impl Engine {
     fn on_timeout(&mut self, now: Instant) {
         self.endpoint.handle_timeout(now);
         let grace_over = matches!(self.mode, Mode::Draining { grace_until } if now >= grace_until);
-        for active in self.calls.values_mut() {
-            active.call.handle_timeout(now);
+        for (handle, active) in &mut self.calls {
+            let due = active.call.poll_timeout().is_some_and(|t| t <= now);
+            if due {
+                active.call.handle_timeout(now);
+            }
             if grace_over {
                 active.call.shutdown(now);
+            }
+            if due || grace_over {
+                self.touched.push(*handle);
             }
         }
     }
 
-    /// Drain the endpoint and every call until nothing is left to do.
+    /// Drain the endpoint and every touched call until nothing is left to do.
     fn flush(&mut self, now: Instant) {
         loop {
             let mut progressed = false;
@@ -418,8 +428,7 @@ impl Engine {
                 self.on_sip_event(now, event);
                 progressed = true;
             }
-            let handles: Vec<CallHandle> = self.calls.keys().copied().collect();
-            for handle in handles {
+            while let Some(handle) = self.touched.pop() {
                 progressed |= self.run_actions(now, handle);
             }
             if !progressed {
@@ -491,6 +500,7 @@ impl Engine {
                             duration_ms,
                         },
                     );
+                    self.touched.push(call);
                 }
             }
             Event::MediaUpdate { call, .. } => {
@@ -606,6 +616,7 @@ impl Engine {
                 closing: false,
             },
         );
+        self.touched.push(handle);
     }
 
     fn on_remote_sdp(&mut self, handle: CallHandle, sdp: Option<Vec<u8>>) {
@@ -654,6 +665,7 @@ impl Engine {
                     reason_header: None,
                 };
                 active.call.handle_signal(Instant::now(), failed);
+                self.touched.push(handle);
                 return;
             }
         };
@@ -681,6 +693,7 @@ impl Engine {
     fn signal(&mut self, now: Instant, handle: CallHandle, signal: Signal) {
         if let Some(active) = self.calls.get_mut(&handle) {
             active.call.handle_signal(now, signal);
+            self.touched.push(handle);
         }
     }
 
@@ -689,6 +702,7 @@ impl Engine {
             MediaReport::Input(handle, input) => {
                 if let Some(active) = self.calls.get_mut(&handle) {
                     active.call.handle_media(now, input);
+                    self.touched.push(handle);
                 }
             }
             MediaReport::Closed(handle, closed) => self.write_record(now, handle, Some(*closed)),
