@@ -1,6 +1,8 @@
 //! The endpoint's transaction table: creation, matching (RFC 3261 §17.1.3 / §17.2.3),
 //! timers, and routing of transaction output to the calls and registrations that own them.
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -60,6 +62,23 @@ impl ClientTx {
             ClientOwner::Register(_) | ClientOwner::Detached => None,
         }
     }
+}
+
+/// What the transaction tables' timer bookkeeping needs from a client or server transaction.
+trait TableEntry {
+    type Key: Eq + Hash + Clone;
+    fn key(&self) -> &Self::Key;
+    fn is_terminated(&self) -> bool;
+    fn next_deadline(&self) -> Option<Instant>;
+    fn scheduled(&mut self) -> &mut Option<Instant>;
+}
+
+impl TableEntry for ClientTx {
+    type Key = (String, String);
+
+    fn key(&self) -> &Self::Key {
+        &self.key
+    }
 
     fn is_terminated(&self) -> bool {
         match &self.kind {
@@ -74,6 +93,34 @@ impl ClientTx {
             ClientKind::NonInvite(t) => t.next_deadline(),
         }
     }
+
+    fn scheduled(&mut self) -> &mut Option<Instant> {
+        &mut self.scheduled
+    }
+}
+
+/// Drop transaction `id` from its table and index once terminated; otherwise return its next
+/// deadline when that changed (so the caller schedules it once).
+fn refresh_entry<T: TableEntry>(
+    txs: &mut HashMap<TxId, T>,
+    index: &mut HashMap<T::Key, TxId>,
+    id: TxId,
+) -> Option<Instant> {
+    let tx = txs.get_mut(&id)?;
+    if tx.is_terminated() {
+        let key = tx.key().clone();
+        txs.remove(&id);
+        if index.get(&key) == Some(&id) {
+            index.remove(&key);
+        }
+        return None;
+    }
+    let next = tx.next_deadline();
+    if next.is_some() && next != *tx.scheduled() {
+        *tx.scheduled() = next;
+        return next;
+    }
+    None
 }
 
 /// Server transaction key: branch (or a stand-in for pre-RFC 3261 peers) plus method,
@@ -129,6 +176,14 @@ impl ServerTx {
     pub(super) fn is_invite(&self) -> bool {
         matches!(self.kind, ServerKind::Invite(_))
     }
+}
+
+impl TableEntry for ServerTx {
+    type Key = ServerKey;
+
+    fn key(&self) -> &Self::Key {
+        &self.key
+    }
 
     fn is_terminated(&self) -> bool {
         match &self.kind {
@@ -142,6 +197,10 @@ impl ServerTx {
             ServerKind::Invite(t) => t.next_deadline(),
             ServerKind::NonInvite(t) => t.next_deadline(),
         }
+    }
+
+    fn scheduled(&mut self) -> &mut Option<Instant> {
+        &mut self.scheduled
     }
 }
 
@@ -236,22 +295,8 @@ impl Endpoint {
 
     /// Re-arm the timer of a client transaction, or drop it once terminated.
     fn refresh_client(&mut self, id: TxId) {
-        let Some(tx) = self.client_txs.get_mut(&id) else {
-            return;
-        };
-        if tx.is_terminated() {
-            let key = tx.key.clone();
-            self.client_txs.remove(&id);
-            if self.client_index.get(&key) == Some(&id) {
-                self.client_index.remove(&key);
-            }
-            return;
-        }
-        let next = tx.next_deadline();
-        if next.is_some() && next != tx.scheduled {
-            tx.scheduled = next;
-            self.schedule(next, TimerOwner::Client(id));
-        }
+        let next = refresh_entry(&mut self.client_txs, &mut self.client_index, id);
+        self.schedule(next, TimerOwner::Client(id));
     }
 
     /// A response arrived: match it to its client transaction (branch + CSeq method).
@@ -507,21 +552,7 @@ impl Endpoint {
 
     /// Re-arm the timer of a server transaction, or drop it once terminated.
     pub(super) fn refresh_server(&mut self, id: TxId) {
-        let Some(tx) = self.server_txs.get_mut(&id) else {
-            return;
-        };
-        if tx.is_terminated() {
-            let key = tx.key.clone();
-            self.server_txs.remove(&id);
-            if self.server_index.get(&key) == Some(&id) {
-                self.server_index.remove(&key);
-            }
-            return;
-        }
-        let next = tx.next_deadline();
-        if next.is_some() && next != tx.scheduled {
-            tx.scheduled = next;
-            self.schedule(next, TimerOwner::Server(id));
-        }
+        let next = refresh_entry(&mut self.server_txs, &mut self.server_index, id);
+        self.schedule(next, TimerOwner::Server(id));
     }
 }
