@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{HarnessError, Result};
 use crate::netns::Netns;
-use crate::process::{PeerProcess, Stdout, wait_until};
+use crate::process::{PeerProcess, Stdout, log_tail, wait_until};
 use crate::{Baresip, TempDir, free_sip_port, free_udp_range};
 
 /// RTP ports given to each engine under test.
@@ -138,7 +138,11 @@ impl Voxgate {
 
     /// Everything it logged so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("voxgate.log")).unwrap_or_default()
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.join("voxgate.log")
     }
 
     fn exited(&mut self) -> bool {
@@ -164,7 +168,7 @@ impl Voxgate {
                 return Err(HarnessError::Timeout {
                     what: format!("{count} call records (have {})", records.len()),
                     waited: timeout,
-                    details: format!("\n--- voxgate log ---\n{}", tail(&self.log(), 40)),
+                    details: format!("\n--- voxgate log ---\n{}", log_tail(&self.log_path(), 40)),
                 });
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -209,7 +213,7 @@ impl Drop for Voxgate {
             eprintln!(
                 "--- voxgate log ({}) ---\n{}",
                 self.dir.path().display(),
-                tail(&self.log(), 60)
+                log_tail(&self.log_path(), 60)
             );
         }
     }
@@ -300,9 +304,4 @@ pub fn read_records(path: &Path) -> Vec<serde_json::Value> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).expect("call record is JSON"))
         .collect()
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
