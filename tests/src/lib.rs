@@ -40,7 +40,7 @@ pub use pyvoip::{PyVoip, PyVoipOptions};
 pub use sipp::{Sipp, SippOptions, SippOutcome};
 pub use tempdir::TempDir;
 pub use voxgate::{
-    CallRun, LOOPBACK_TRUNK, Voxgate, example_prompt, ivr_route, read_records, run_call, vad_model,
-    voxgate_bin, write_config,
+    CallRun, LOOPBACK_TRUNK, Voxgate, example_flow, example_prompt, ivr_route, plugin_wasm,
+    read_records, run_call, vad_model, voxgate_bin, write_config,
 };
 pub use wav::{ENERGY_THRESHOLD, Wav};

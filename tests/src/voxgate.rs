@@ -44,6 +44,27 @@ pub fn example_prompt(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A built plugin, `plugins/dist/NAME.wasm` (built by `plugins/build`, which the bootstrap
+/// runs); its manifest is `NAME.toml` beside it.
+pub fn plugin_wasm(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/dist")
+        .join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run plugins/build (scripts/bootstrap does)",
+        path.display()
+    );
+    path
+}
+
+/// A file in `examples/flows`.
+pub fn example_flow(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/flows")
+        .join(name)
+}
+
 /// The `[[trunk]]` most tests use: requests from anywhere on loopback are accepted.
 pub const LOOPBACK_TRUNK: &str = "[[trunk]]\nname = \"peers\"\ngateways = [\"127.0.0.1:5999\"]\nauth = \"ip\"\nallowed_networks = [\"127.0.0.0/8\"]\n";
 

@@ -1,29 +1,32 @@
-//! The per-call state machine.
+//! The per-call state machine: signalling progress, the dialogue's actions carried out, the
+//! record kept.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::digits::{DigitCollection, DigitCollector};
+use voxgate_audio::endpointing::EndpointingOverrides;
+
+use crate::dialogue::{BotAction, BotEvent, PromptPart, Transcript, TransferTarget};
+use crate::digits::{DigitCollection, DigitCollector, DigitsDone};
 use crate::outcome::{HangupBy, Outcome};
-use crate::record::{CallRecord, Direction, DtmfEntry, DtmfSource, PromptPlayed, WallClock};
+use crate::record::{
+    CallRecord, DialogueFault, Direction, DtmfEntry, DtmfSource, PromptPlayed, Round, RoundInput,
+    TransferAttempt, WallClock,
+};
+use crate::script::Script;
 
 /// How long we wait for our BYE or CANCEL to complete before declaring the call ended anyway.
 /// The SIP layer always reports completion (Timer F is 32 s); this only guards the record.
 const TEARDOWN_LIMIT: Duration = Duration::from_secs(40);
 
-/// What to do once a call is answered.
+/// Who runs the call's dialogue.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Script {
-    /// Prompt played first (a key the server's prompt cache understands: the file path).
-    pub prompt: Option<String>,
-    /// Digits to collect after (or during) the prompt.
-    pub collect: Option<DigitCollection>,
-    /// Prompt played after collection, before hanging up.
-    pub goodbye: Option<String>,
-    /// A digit pressed during the first prompt stops it and starts collection.
-    pub digit_stops_prompt: bool,
-    /// Hang up after this long answered, whatever the script is doing.
-    pub max_duration: Duration,
+pub enum Dialogue {
+    /// A fixed script, run inside the call.
+    Script(Script),
+    /// A dialogue plugin run by the server: the call emits [`Action::Dialogue`] events and the
+    /// server feeds the plugin's answers back through [`Call::handle_bot_actions`].
+    Plugin,
 }
 
 /// Facts about the call known when it is created.
@@ -47,6 +50,10 @@ pub struct CallSetup {
     pub ring_timeout: Option<Duration>,
     /// Where the recording goes, if the call is recorded.
     pub recording: Option<String>,
+    /// Hang up after this long answered, whatever the dialogue is doing.
+    pub max_duration: Duration,
+    /// Played before hanging up when the dialogue plugin fails (a polite goodbye).
+    pub fallback_prompt: Option<String>,
 }
 
 /// Signalling facts, translated by the server from SIP endpoint events or decisions.
@@ -81,8 +88,8 @@ pub enum Signal {
     AckTimeout,
 }
 
-/// Media facts from the server's media loop.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Media facts from the server's media loop (and the recogniser).
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum MediaInput {
     /// A DTMF digit.
@@ -98,10 +105,23 @@ pub enum MediaInput {
     PlaybackFinished,
     /// The callee's speech interrupted the prompt; the media loop already stopped it.
     BargeIn,
+    /// The callee started speaking.
+    SpeechStarted,
+    /// The callee finished an utterance.
+    Utterance {
+        /// What the recogniser made of it.
+        transcript: Transcript,
+        /// Length of the speech.
+        duration_ms: u32,
+        /// It interrupted a prompt.
+        barged_in: bool,
+    },
+    /// Nothing was said within the no-input time after listening started.
+    NoInput,
 }
 
 /// What the server must do for the call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Action {
     /// Inbound: send 180 Ringing.
@@ -110,10 +130,21 @@ pub enum Action {
     Answer,
     /// Outbound: send CANCEL (ring time-out or shutdown).
     Cancel,
-    /// Play a prompt from the start, replacing whatever plays.
-    Play(String),
+    /// Play prompt parts in order, replacing whatever plays.
+    Play {
+        /// The parts.
+        parts: Vec<PromptPart>,
+        /// Speech may interrupt them; `None` keeps the route's setting.
+        barge_in: Option<bool>,
+    },
     /// Stop the current prompt; silence follows.
     StopPlayback,
+    /// Listen with these endpointing changes.
+    Listen(EndpointingOverrides),
+    /// Deliver this event to the dialogue plugin (in order) and feed its actions back.
+    Dialogue(BotEvent),
+    /// Transfer the call; report the result with [`Call::transfer_result`].
+    Transfer(TransferTarget),
     /// End an answered call (BYE) or refuse an unanswered inbound call.
     Hangup,
 }
@@ -124,29 +155,34 @@ enum Stage {
     AwaitingAck,
     /// Outbound, INVITE sent.
     Dialing,
-    /// Playing the first prompt.
-    Prompt,
-    /// Collecting digits.
-    Collecting,
-    /// Playing the goodbye prompt.
-    Goodbye,
+    /// Answered: the dialogue runs.
+    Talking,
+    /// Playing the final prompt before hanging up.
+    Closing,
     /// We hung up or cancelled; waiting for the SIP layer to finish.
     TearingDown,
-    /// Finished: the record is final.
+    /// Finished: the record is final (the dialogue may still add tags, score and level).
     Ended,
 }
 
-/// One call: signalling progress, the script, and the record.
+/// One call: signalling progress, the dialogue's actions, and the record.
 #[derive(Debug)]
 pub struct Call {
-    script: Script,
+    dialogue: Dialogue,
     clock: WallClock,
     started: Instant,
     stage: Stage,
+    max_duration: Duration,
+    fallback_prompt: Option<String>,
     ring_deadline: Option<Instant>,
     max_deadline: Option<Instant>,
     teardown_deadline: Option<Instant>,
+    /// A collection waiting for the current prompt to end before its time-out starts.
+    pending_collect: Option<DigitCollection>,
     collector: Option<DigitCollector>,
+    timers: Vec<(String, Instant)>,
+    /// A plugin fault sent the call to the fallback: further plugin actions are ignored.
+    faulted: bool,
     cancelled_for_ring_timeout: bool,
     record: CallRecord,
     actions: VecDeque<Action>,
@@ -154,8 +190,8 @@ pub struct Call {
 
 impl Call {
     /// An inbound call that we answer at once: emits [`Action::Ring`] then [`Action::Answer`].
-    pub fn inbound(now: Instant, clock: WallClock, setup: CallSetup, script: Script) -> Self {
-        let mut call = Self::new(now, clock, setup, script, Stage::AwaitingAck);
+    pub fn inbound(now: Instant, clock: WallClock, setup: CallSetup, dialogue: Dialogue) -> Self {
+        let mut call = Self::new(now, clock, setup, dialogue, Stage::AwaitingAck);
         call.record.ring_unix_ms = Some(clock.unix_ms_at(now));
         call.actions.extend([Action::Ring, Action::Answer]);
         call.mark_answered(now);
@@ -163,14 +199,20 @@ impl Call {
     }
 
     /// An outbound call whose INVITE the server has just sent.
-    pub fn outbound(now: Instant, clock: WallClock, setup: CallSetup, script: Script) -> Self {
+    pub fn outbound(now: Instant, clock: WallClock, setup: CallSetup, dialogue: Dialogue) -> Self {
         let ring_deadline = setup.ring_timeout.map(|t| now + t);
-        let mut call = Self::new(now, clock, setup, script, Stage::Dialing);
+        let mut call = Self::new(now, clock, setup, dialogue, Stage::Dialing);
         call.ring_deadline = ring_deadline;
         call
     }
 
-    fn new(now: Instant, clock: WallClock, setup: CallSetup, script: Script, stage: Stage) -> Self {
+    fn new(
+        now: Instant,
+        clock: WallClock,
+        setup: CallSetup,
+        dialogue: Dialogue,
+        stage: Stage,
+    ) -> Self {
         let record = CallRecord {
             call_id: setup.call_id,
             direction: setup.direction,
@@ -197,20 +239,35 @@ impl Call {
             recording: setup.recording,
             media: None,
             voice: Vec::new(),
+            dialogue: None,
+            rounds: Vec::new(),
+            tags: Vec::new(),
+            score: 0,
+            level: None,
+            variables: Default::default(),
+            transfers: Vec::new(),
+            faults: Vec::new(),
         };
-        Self {
-            script,
+        let mut call = Self {
+            dialogue,
             clock,
             started: now,
             stage,
+            max_duration: setup.max_duration,
+            fallback_prompt: setup.fallback_prompt,
             ring_deadline: None,
             max_deadline: None,
             teardown_deadline: None,
+            pending_collect: None,
             collector: None,
+            timers: Vec::new(),
+            faulted: false,
             cancelled_for_ring_timeout: false,
             record,
             actions: VecDeque::new(),
-        }
+        };
+        call.dispatch(now, BotEvent::Started);
+        call
     }
 
     /// Feed a signalling fact.
@@ -229,12 +286,14 @@ impl Call {
                 if self.stage == Stage::Dialing {
                     self.ring_deadline = None;
                     self.mark_answered(now);
-                    self.start_script(now);
+                    self.stage = Stage::Talking;
+                    self.dispatch(now, BotEvent::Answered);
                 }
             }
             Signal::Confirmed => {
                 if self.stage == Stage::AwaitingAck {
-                    self.start_script(now);
+                    self.stage = Stage::Talking;
+                    self.dispatch(now, BotEvent::Answered);
                 }
             }
             Signal::Failed {
@@ -276,45 +335,123 @@ impl Call {
 
     /// Feed a media fact.
     pub fn handle_media(&mut self, now: Instant, input: MediaInput) {
+        if !matches!(self.stage, Stage::Talking | Stage::Closing) {
+            if let MediaInput::Dtmf {
+                digit,
+                source,
+                duration_ms,
+            } = input
+                && self.stage != Stage::Ended
+            {
+                self.log_digit(now, digit, source, duration_ms);
+            }
+            return;
+        }
         match input {
             MediaInput::Dtmf {
                 digit,
                 source,
                 duration_ms,
             } => {
-                if self.stage == Stage::Ended {
-                    return;
-                }
-                self.record.dtmf.push(DtmfEntry {
-                    digit,
-                    at_ms: self.elapsed_ms(now),
-                    source,
-                    duration_ms,
-                });
+                self.log_digit(now, digit, source, duration_ms);
                 self.on_digit(now, digit);
             }
-            MediaInput::PlaybackFinished => match self.stage {
-                Stage::Prompt => {
-                    self.finish_prompt(now, false);
-                    self.start_collecting(now);
+            MediaInput::PlaybackFinished => self.playback_ended(now, false),
+            MediaInput::BargeIn => self.playback_ended(now, true),
+            MediaInput::SpeechStarted => {
+                if self.stage == Stage::Talking {
+                    self.dispatch(now, BotEvent::SpeechStarted);
                 }
-                Stage::Goodbye => {
-                    self.finish_prompt(now, false);
-                    self.hang_up(now);
+            }
+            MediaInput::Utterance {
+                transcript,
+                duration_ms,
+                barged_in,
+            } => {
+                if self.stage == Stage::Talking {
+                    self.open_round(
+                        now,
+                        RoundInput::Utterance {
+                            text: transcript.text().map(str::to_owned),
+                            duration_ms,
+                            barged_in,
+                        },
+                    );
+                    self.dispatch(
+                        now,
+                        BotEvent::Utterance {
+                            transcript,
+                            duration_ms,
+                            barged_in,
+                        },
+                    );
                 }
-                _ => {}
-            },
-            MediaInput::BargeIn => match self.stage {
-                Stage::Prompt => {
-                    self.finish_prompt(now, true);
-                    self.start_collecting(now);
+            }
+            MediaInput::NoInput => {
+                let collecting = self.collector.is_some() || self.pending_collect.is_some();
+                if self.stage == Stage::Talking && !collecting {
+                    self.open_round(now, RoundInput::NoInput);
+                    self.dispatch(now, BotEvent::NoInput);
                 }
-                Stage::Goodbye => {
-                    self.finish_prompt(now, true);
-                    self.hang_up(now);
-                }
-                _ => {}
-            },
+            }
+        }
+    }
+
+    /// The dialogue plugin answered an event with these actions (in order).
+    pub fn handle_bot_actions(&mut self, now: Instant, actions: Vec<BotAction>) {
+        if self.faulted {
+            return;
+        }
+        self.apply(now, actions);
+    }
+
+    /// The dialogue plugin failed (trap, budget, bad action): record the fault, play the
+    /// fallback prompt and hang up. Later plugin actions are ignored.
+    pub fn handle_dialogue_fault(&mut self, now: Instant, kind: String, detail: String) {
+        self.record.faults.push(DialogueFault {
+            at_ms: self.elapsed_ms(now),
+            kind,
+            detail,
+        });
+        if self.faulted {
+            return;
+        }
+        self.faulted = true;
+        self.timers.clear();
+        self.pending_collect = None;
+        self.collector = None;
+        match self.stage {
+            Stage::Dialing => self.cancel(now),
+            Stage::AwaitingAck => self.hang_up(now),
+            Stage::Talking => {
+                let final_prompt = self.fallback_prompt.iter().cloned().map(PromptPart::File);
+                self.close_with(now, final_prompt.collect());
+            }
+            Stage::Closing | Stage::TearingDown | Stage::Ended => {}
+        }
+    }
+
+    /// The server's report on a transfer the dialogue asked for.
+    pub fn transfer_result(
+        &mut self,
+        now: Instant,
+        target: String,
+        connected: bool,
+        detail: String,
+    ) {
+        if let Some(attempt) = self.record.transfers.last_mut() {
+            attempt.connected = Some(connected);
+            attempt.detail = Some(detail.clone());
+        }
+        if self.stage == Stage::Talking {
+            self.dispatch(
+                now,
+                BotEvent::TransferResult {
+                    target,
+                    connected,
+                    detail,
+                },
+            );
         }
     }
 
@@ -324,24 +461,26 @@ impl Call {
             self.ring_deadline = None;
             if self.stage == Stage::Dialing {
                 self.cancelled_for_ring_timeout = true;
-                self.actions.push_back(Action::Cancel);
-                self.stage = Stage::TearingDown;
-                self.teardown_deadline = Some(now + TEARDOWN_LIMIT);
+                self.cancel(now);
             }
         }
         if self.max_deadline.is_some_and(|d| now >= d) {
             self.max_deadline = None;
             if matches!(
                 self.stage,
-                Stage::Prompt | Stage::Collecting | Stage::Goodbye | Stage::AwaitingAck
+                Stage::Talking | Stage::Closing | Stage::AwaitingAck
             ) {
                 self.hang_up(now);
             }
         }
-        if self.stage == Stage::Collecting {
+        if self.stage == Stage::Talking {
             let done = self.collector.as_mut().and_then(|c| c.handle_timeout(now));
             if let Some(done) = done {
                 self.finish_collecting(now, done);
+            }
+            while let Some(i) = self.timers.iter().position(|(_, at)| *at <= now) {
+                let (id, _) = self.timers.remove(i);
+                self.dispatch(now, BotEvent::TimerFired(id));
             }
         }
         if self.teardown_deadline.is_some_and(|d| now >= d) && self.stage == Stage::TearingDown {
@@ -358,14 +497,8 @@ impl Call {
     /// The engine is shutting down and the grace period is over: end the call politely.
     pub fn shutdown(&mut self, now: Instant) {
         match self.stage {
-            Stage::Dialing => {
-                self.actions.push_back(Action::Cancel);
-                self.stage = Stage::TearingDown;
-                self.teardown_deadline = Some(now + TEARDOWN_LIMIT);
-            }
-            Stage::AwaitingAck | Stage::Prompt | Stage::Collecting | Stage::Goodbye => {
-                self.hang_up(now)
-            }
+            Stage::Dialing => self.cancel(now),
+            Stage::AwaitingAck | Stage::Talking | Stage::Closing => self.hang_up(now),
             Stage::TearingDown | Stage::Ended => {}
         }
     }
@@ -377,14 +510,19 @@ impl Call {
 
     /// The earliest pending deadline.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let collect = (self.stage == Stage::Collecting)
+        let talking = self.stage == Stage::Talking;
+        let collect = talking
             .then(|| self.collector.as_ref()?.poll_timeout())
+            .flatten();
+        let timer = talking
+            .then(|| self.timers.iter().map(|(_, at)| *at).min())
             .flatten();
         [
             self.ring_deadline,
             self.max_deadline,
             self.teardown_deadline,
             collect,
+            timer,
         ]
         .into_iter()
         .flatten()
@@ -396,7 +534,7 @@ impl Call {
         self.stage == Stage::Ended
     }
 
-    /// True while the call is answered and the script runs (media should flow).
+    /// True while the call is answered and the dialogue runs (media should flow).
     pub fn is_answered(&self) -> bool {
         self.record.answer_unix_ms.is_some() && self.stage != Stage::Ended
     }
@@ -411,33 +549,131 @@ impl Call {
         &mut self.record
     }
 
+    /// Hand an event to the dialogue: the script answers at once; a plugin through the server.
+    fn dispatch(&mut self, now: Instant, event: BotEvent) {
+        match &self.dialogue {
+            Dialogue::Script(script) => {
+                let actions = script.on_event(&event);
+                self.apply(now, actions);
+            }
+            Dialogue::Plugin if !self.faulted => self.actions.push_back(Action::Dialogue(event)),
+            Dialogue::Plugin => {}
+        }
+    }
+
+    fn apply(&mut self, now: Instant, actions: Vec<BotAction>) {
+        for action in actions {
+            // Once the call ends, only what the record keeps still counts.
+            let talking = self.stage == Stage::Talking;
+            match action {
+                BotAction::Tag(tag) => {
+                    if !self.record.tags.contains(&tag) {
+                        self.record.tags.push(tag);
+                    }
+                }
+                BotAction::AddScore(points) => {
+                    self.record.score = self.record.score.saturating_add(points)
+                }
+                BotAction::SetLevel(level) => self.record.level = Some(level),
+                BotAction::SetVariable { name, value } => {
+                    self.record.variables.insert(name, value);
+                }
+                BotAction::NoteRound(note) => {
+                    if let Some(round) = self.record.rounds.last_mut() {
+                        round.note = Some(note);
+                    }
+                }
+                _ if !talking => {}
+                BotAction::Play { parts, barge_in } => self.play(now, parts, barge_in),
+                BotAction::StopPlayback => self.stop_playback(now),
+                BotAction::Listen(overrides) => self.actions.push_back(Action::Listen(overrides)),
+                BotAction::CollectDigits(spec) => {
+                    self.collector = None;
+                    if self.prompt_playing() {
+                        self.pending_collect = Some(spec);
+                    } else {
+                        self.pending_collect = None;
+                        self.collector = Some(DigitCollector::new(now, spec));
+                    }
+                }
+                BotAction::Transfer(target) => {
+                    self.record.transfers.push(TransferAttempt {
+                        target: target.clone(),
+                        at_ms: self.elapsed_ms(now),
+                        connected: None,
+                        detail: None,
+                    });
+                    self.actions.push_back(Action::Transfer(target));
+                }
+                BotAction::HangUp { final_prompt } => self.close_with(now, final_prompt),
+                BotAction::StartTimer { id, after } => {
+                    self.timers.retain(|(t, _)| *t != id);
+                    self.timers.push((id, now + after));
+                }
+                BotAction::CancelTimer(id) => self.timers.retain(|(t, _)| *t != id),
+            }
+        }
+    }
+
     fn mark_answered(&mut self, now: Instant) {
         let at = self.clock.unix_ms_at(now);
         self.record.answer_unix_ms = Some(at);
         self.record.ring_ms = Some(self.elapsed_ms(now));
         self.record.sip_code = Some(200);
         self.record.sip_reason = Some("OK".into());
-        self.max_deadline = Some(now + self.script.max_duration);
+        self.max_deadline = Some(now + self.max_duration);
     }
 
-    fn start_script(&mut self, now: Instant) {
-        match self.script.prompt.clone() {
-            Some(prompt) => {
-                self.stage = Stage::Prompt;
-                self.play(now, prompt);
-            }
-            None => self.start_collecting(now),
+    fn play(&mut self, now: Instant, parts: Vec<PromptPart>, barge_in: Option<bool>) {
+        if self.prompt_playing() {
+            self.finish_prompt(now, true);
         }
-    }
-
-    fn play(&mut self, now: Instant, prompt: String) {
+        let label = parts
+            .iter()
+            .map(PromptPart::label)
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let start_ms = self.elapsed_ms(now);
+        if let Some(round) = self.record.rounds.last_mut()
+            && round.reply.is_empty()
+        {
+            round.reply = parts.iter().map(|p| p.label().to_owned()).collect();
+            round.reply_ms = Some(start_ms);
+        }
         self.record.prompts.push(PromptPlayed {
-            prompt: prompt.clone(),
-            start_ms: self.elapsed_ms(now),
+            prompt: label,
+            start_ms,
             end_ms: None,
             cut: false,
         });
-        self.actions.push_back(Action::Play(prompt));
+        self.actions.push_back(Action::Play { parts, barge_in });
+    }
+
+    fn stop_playback(&mut self, now: Instant) {
+        if self.prompt_playing() {
+            self.actions.push_back(Action::StopPlayback);
+            self.finish_prompt(now, true);
+            self.arm_collection(now);
+        }
+    }
+
+    fn playback_ended(&mut self, now: Instant, cut: bool) {
+        if !self.prompt_playing() {
+            return;
+        }
+        self.finish_prompt(now, cut);
+        if self.stage == Stage::Closing {
+            return self.hang_up(now);
+        }
+        self.arm_collection(now);
+        self.dispatch(now, BotEvent::PlaybackFinished { cut });
+    }
+
+    /// Start the time-out of a collection that waited for the prompt to end.
+    fn arm_collection(&mut self, now: Instant) {
+        if let Some(spec) = self.pending_collect.take() {
+            self.collector = Some(DigitCollector::new(now, spec));
+        }
     }
 
     fn finish_prompt(&mut self, now: Instant, cut: bool) {
@@ -460,51 +696,90 @@ impl Call {
             .is_some_and(|p| p.end_ms.is_none())
     }
 
-    fn start_collecting(&mut self, now: Instant) {
-        match self.script.collect.clone() {
-            Some(spec) => {
-                self.stage = Stage::Collecting;
-                self.collector
-                    .get_or_insert_with(|| DigitCollector::new(now, spec));
-            }
-            None => self.start_goodbye(now),
-        }
+    fn log_digit(
+        &mut self,
+        now: Instant,
+        digit: char,
+        source: DtmfSource,
+        duration_ms: Option<u32>,
+    ) {
+        self.record.dtmf.push(DtmfEntry {
+            digit,
+            at_ms: self.elapsed_ms(now),
+            source,
+            duration_ms,
+        });
     }
 
     fn on_digit(&mut self, now: Instant, digit: char) {
-        match self.stage {
-            Stage::Prompt if self.script.collect.is_some() && self.script.digit_stops_prompt => {
-                self.actions.push_back(Action::StopPlayback);
-                self.finish_prompt(now, true);
-                self.start_collecting(now);
-                self.on_digit(now, digit);
-            }
-            Stage::Collecting => {
-                let done = self.collector.as_mut().and_then(|c| c.push(now, digit));
-                if let Some(done) = done {
-                    self.finish_collecting(now, done);
-                }
-            }
-            _ => {}
+        if self.stage != Stage::Talking {
+            return;
+        }
+        // A digit during the prompt of a pending collection stops the prompt and counts.
+        if self.pending_collect.is_some() {
+            self.stop_playback(now);
+            self.arm_collection(now);
+        }
+        let Some(collector) = self.collector.as_mut() else {
+            self.open_round(
+                now,
+                RoundInput::Digits {
+                    digits: digit.to_string(),
+                },
+            );
+            return self.dispatch(now, BotEvent::Dtmf(digit));
+        };
+        let done = collector.push(now, digit);
+        self.dispatch(now, BotEvent::Dtmf(digit));
+        if let Some(done) = done {
+            self.finish_collecting(now, done);
         }
     }
 
-    fn finish_collecting(&mut self, now: Instant, done: crate::DigitsDone) {
-        if let Some(c) = &self.collector {
-            self.record.digits = c.digits().to_owned();
-        }
+    fn finish_collecting(&mut self, now: Instant, done: DigitsDone) {
+        let Some(collector) = self.collector.take() else {
+            return;
+        };
+        let digits = collector.digits().to_owned();
+        self.record.digits = digits.clone();
         self.record.digits_done = Some(done);
-        self.start_goodbye(now);
+        self.open_round(
+            now,
+            RoundInput::Digits {
+                digits: digits.clone(),
+            },
+        );
+        self.dispatch(now, BotEvent::DigitsCollected { digits, done });
     }
 
-    fn start_goodbye(&mut self, now: Instant) {
-        match self.script.goodbye.clone() {
-            Some(prompt) => {
-                self.stage = Stage::Goodbye;
-                self.play(now, prompt);
-            }
-            None => self.hang_up(now),
+    fn open_round(&mut self, now: Instant, input: RoundInput) {
+        let index = self.record.rounds.len() as u32 + 1;
+        self.record.rounds.push(Round {
+            index,
+            at_ms: self.elapsed_ms(now),
+            input,
+            note: None,
+            reply: Vec::new(),
+            reply_ms: None,
+        });
+    }
+
+    /// Play `final_prompt` (if any), then hang up.
+    fn close_with(&mut self, now: Instant, final_prompt: Vec<PromptPart>) {
+        self.pending_collect = None;
+        self.collector = None;
+        self.timers.clear();
+        if final_prompt.is_empty() {
+            return self.hang_up(now);
         }
+        self.play(now, final_prompt, Some(false));
+        self.stage = Stage::Closing;
+    }
+
+    fn cancel(&mut self, now: Instant) {
+        self.actions.push_back(Action::Cancel);
+        self.stage = Stage::TearingDown;
+        self.teardown_deadline = Some(now + TEARDOWN_LIMIT);
     }
 
     fn hang_up(&mut self, now: Instant) {
@@ -539,16 +814,23 @@ impl Call {
         if self.prompt_playing() {
             self.finish_prompt(now, true);
         }
-        if let (Stage::Collecting, Some(c)) = (self.stage, &self.collector) {
+        if let Some(c) = self.collector.take() {
             self.record.digits = c.digits().to_owned();
         }
         self.stamp_hangup(now);
         self.record.outcome.get_or_insert(outcome);
-        self.record.hangup_by.get_or_insert(by);
+        let by = *self.record.hangup_by.get_or_insert(by);
         self.stage = Stage::Ended;
         self.ring_deadline = None;
         self.max_deadline = None;
         self.teardown_deadline = None;
+        self.timers.clear();
+        self.pending_collect = None;
+        let reason = match (&self.record.sip_reason, self.record.outcome) {
+            (_, Some(Outcome::Answered)) | (None, _) => format!("{by:?} hung up").to_lowercase(),
+            (Some(reason), _) => reason.clone(),
+        };
+        self.dispatch(now, BotEvent::Hangup { by, reason });
     }
 
     fn elapsed_ms(&self, now: Instant) -> u64 {

@@ -1,10 +1,12 @@
 //! The call record: what happened on one call, written once when the call ends.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Serialize;
 use voxgate_audio::timeline::TimelineEntry;
 
+use crate::dialogue::{RoundNote, TransferTarget};
 use crate::digits::DigitsDone;
 use crate::outcome::{HangupBy, Outcome};
 
@@ -137,6 +139,86 @@ pub struct CallRecord {
     /// The voice timeline: the callee's utterances (barge-in or not), prompts played (and
     /// where they were cut), no-input events; times in ms from the start of media.
     pub voice: Vec<TimelineEntry>,
+    /// The dialogue plugin that ran the call, if any (its file and version).
+    pub dialogue: Option<String>,
+    /// Rounds of dialogue: each callee turn and the bot's answer.
+    pub rounds: Vec<Round>,
+    /// Tags set by the dialogue.
+    pub tags: Vec<String>,
+    /// Score accumulated by the dialogue.
+    pub score: i32,
+    /// Intent level (`A`-`F` or a custom label) set by the dialogue.
+    pub level: Option<String>,
+    /// Variables at the end of the call (number list, CRM, set by the dialogue).
+    pub variables: BTreeMap<String, String>,
+    /// Transfers the dialogue asked for.
+    pub transfers: Vec<TransferAttempt>,
+    /// Faults of the dialogue plugin; the first one sent the call to the fallback.
+    pub faults: Vec<DialogueFault>,
+}
+
+/// One round: a callee turn and how the bot answered it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Round {
+    /// 1-based.
+    pub index: u32,
+    /// When the callee's turn ended, ms after the call was created.
+    pub at_ms: u64,
+    /// What the callee did.
+    pub input: RoundInput,
+    /// What the dialogue said about the round (node, intent, keywords).
+    #[serde(flatten)]
+    pub note: Option<RoundNote>,
+    /// What the bot played in answer (file ids or TTS text).
+    pub reply: Vec<String>,
+    /// When the answer started, ms after the call was created.
+    pub reply_ms: Option<u64>,
+}
+
+/// The callee's side of a round.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum RoundInput {
+    /// Speech.
+    Utterance {
+        /// Recognised text, when a recogniser ran.
+        text: Option<String>,
+        /// Length of the speech.
+        duration_ms: u32,
+        /// It interrupted a prompt.
+        barged_in: bool,
+    },
+    /// Digits (collected, or one digit outside a collection).
+    Digits {
+        /// The digits.
+        digits: String,
+    },
+    /// Silence until the no-input time-out.
+    NoInput,
+}
+
+/// A transfer the dialogue asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TransferAttempt {
+    /// Where to.
+    pub target: TransferTarget,
+    /// When it was asked for, ms after the call was created.
+    pub at_ms: u64,
+    /// The target answered.
+    pub connected: Option<bool>,
+    /// SIP status or why it failed.
+    pub detail: Option<String>,
+}
+
+/// A fault of the dialogue plugin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DialogueFault {
+    /// When, ms after the call was created.
+    pub at_ms: u64,
+    /// Kind (`trap`, `timeout`, `memory_limit`, ...).
+    pub kind: String,
+    /// What happened.
+    pub detail: String,
 }
 
 /// A prompt the call played.

@@ -15,10 +15,16 @@ fn setup(direction: Direction) -> CallSetup {
         remote_address: None,
         ring_timeout: Some(Duration::from_secs(30)),
         recording: None,
+        max_duration: Duration::from_secs(120),
+        fallback_prompt: Some("sorry.wav".into()),
     }
 }
 
-fn ivr() -> Script {
+fn ivr() -> Dialogue {
+    Dialogue::Script(ivr_script())
+}
+
+fn ivr_script() -> Script {
     Script {
         prompt: Some("welcome.wav".into()),
         collect: Some(DigitCollection {
@@ -27,8 +33,6 @@ fn ivr() -> Script {
             timeout: Duration::from_secs(5),
         }),
         goodbye: Some("bye.wav".into()),
-        digit_stops_prompt: true,
-        max_duration: Duration::from_secs(120),
     }
 }
 
@@ -36,6 +40,13 @@ fn clock(t0: Instant) -> WallClock {
     WallClock {
         instant: t0,
         unix_ms: 1_700_000_000_000,
+    }
+}
+
+fn play(file: &str, barge_in: Option<bool>) -> Action {
+    Action::Play {
+        parts: vec![PromptPart::File(file.into())],
+        barge_in,
     }
 }
 
@@ -57,13 +68,13 @@ fn inbound_ivr_collects_digits_then_says_goodbye() {
     let mut call = Call::inbound(t0, clock(t0), setup(Direction::Inbound), ivr());
     assert_eq!(drain(&mut call), [Action::Ring, Action::Answer]);
     call.handle_signal(t0 + Duration::from_millis(10), Signal::Confirmed);
-    assert_eq!(drain(&mut call), [Action::Play("welcome.wav".into())]);
+    assert_eq!(drain(&mut call), [play("welcome.wav", None)]);
     let t1 = t0 + Duration::from_secs(3);
     call.handle_media(t1, MediaInput::PlaybackFinished);
     for (i, d) in ['1', '2', '#'].into_iter().enumerate() {
         call.handle_media(t1 + Duration::from_secs(i as u64 + 1), dtmf(d));
     }
-    assert_eq!(drain(&mut call), [Action::Play("bye.wav".into())]);
+    assert_eq!(drain(&mut call), [play("bye.wav", Some(false))]);
     call.handle_media(t1 + Duration::from_secs(6), MediaInput::PlaybackFinished);
     assert_eq!(drain(&mut call), [Action::Hangup]);
     assert!(!call.is_finished());
@@ -91,7 +102,7 @@ fn digit_during_prompt_cuts_it_and_counts() {
     let t = t0 + Duration::from_millis(700);
     assert_eq!(call.poll_timeout(), Some(t + Duration::from_secs(5)));
     call.handle_timeout(t + Duration::from_secs(5));
-    assert_eq!(drain(&mut call), [Action::Play("bye.wav".into())]);
+    assert_eq!(drain(&mut call), [play("bye.wav", Some(false))]);
     assert_eq!(call.record().digits, "9");
     assert_eq!(call.record().digits_done, Some(DigitsDone::Timeout));
     assert!(call.record().prompts[0].cut);
@@ -162,14 +173,14 @@ fn outbound_busy_is_remote_and_busy() {
 #[test]
 fn outbound_answered_plays_then_hangs_up() {
     let t0 = Instant::now();
-    let script = Script {
+    let script = Dialogue::Script(Script {
         collect: None,
         goodbye: None,
-        ..ivr()
-    };
+        ..ivr_script()
+    });
     let mut call = Call::outbound(t0, clock(t0), setup(Direction::Outbound), script);
     call.handle_signal(t0 + Duration::from_secs(2), Signal::Answered);
-    assert_eq!(drain(&mut call), [Action::Play("welcome.wav".into())]);
+    assert_eq!(drain(&mut call), [play("welcome.wav", None)]);
     assert_eq!(call.poll_timeout(), Some(t0 + Duration::from_secs(122)));
     call.handle_media(t0 + Duration::from_secs(5), MediaInput::PlaybackFinished);
     assert_eq!(drain(&mut call), [Action::Hangup]);
@@ -182,11 +193,11 @@ fn outbound_answered_plays_then_hangs_up() {
 #[test]
 fn max_duration_and_shutdown_hang_up() {
     let t0 = Instant::now();
-    let script = Script {
+    let short = CallSetup {
         max_duration: Duration::from_secs(10),
-        ..ivr()
+        ..setup(Direction::Inbound)
     };
-    let mut call = Call::inbound(t0, clock(t0), setup(Direction::Inbound), script);
+    let mut call = Call::inbound(t0, clock(t0), short, ivr());
     call.handle_signal(t0, Signal::Confirmed);
     drain(&mut call);
     call.handle_timeout(t0 + Duration::from_secs(10));
@@ -234,6 +245,6 @@ fn barge_in_cuts_the_prompt_and_moves_on() {
     assert_eq!(call.record().prompts[0].end_ms, Some(1200));
     call.handle_media(t0 + Duration::from_secs(2), dtmf('5'));
     call.handle_media(t0 + Duration::from_secs(2), dtmf('#'));
-    assert_eq!(drain(&mut call), [Action::Play("bye.wav".into())]);
+    assert_eq!(drain(&mut call), [play("bye.wav", Some(false))]);
     assert_eq!(call.record().digits, "5");
 }

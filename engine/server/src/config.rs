@@ -91,6 +91,18 @@ pub struct EngineSettings {
     pub noise_suppression: Option<SuppressorConfig>,
     /// Endpointing defaults for every call (routes override parts of it).
     pub endpointing: EndpointingConfig,
+    /// Where compiled plugins are cached (`[engine] plugin_cache`).
+    pub plugin_cache: PathBuf,
+}
+
+/// A dialogue plugin, and the flow file it interprets, named by a route or a test call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialoguePlugin {
+    /// The component (`.wasm`; its manifest is the `.toml` beside it).
+    pub plugin: PathBuf,
+    /// The flow file passed to the plugin with each call, if any. Prompt files it names are
+    /// relative to its directory.
+    pub flow: Option<PathBuf>,
 }
 
 /// How a trunk's peer proves who it is.
@@ -183,6 +195,12 @@ pub struct Route {
     pub background: Option<PathBuf>,
     /// Gain of the background sound in dB (negative: quieter).
     pub background_gain_db: f32,
+    /// The dialogue plugin that runs the call instead of prompt/collect/goodbye.
+    pub dialogue: Option<DialoguePlugin>,
+    /// Played before hanging up when the dialogue plugin fails.
+    pub fallback_prompt: Option<PathBuf>,
+    /// Variables given to the dialogue (`${name}` in prompt text).
+    pub variables: Vec<(String, String)>,
 }
 
 impl Route {
@@ -280,6 +298,7 @@ struct RawEngine {
     vad_model: Option<PathBuf>,
     noise_suppression: Option<Spanned<String>>,
     endpointing: Option<Spanned<EndpointingConfig>>,
+    plugin_cache: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -345,6 +364,11 @@ struct RawRoute {
     background: Option<Spanned<PathBuf>>,
     #[serde(default = "default_background_gain")]
     background_gain_db: f32,
+    plugin: Option<Spanned<PathBuf>>,
+    flow: Option<Spanned<PathBuf>>,
+    fallback_prompt: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    variables: toml::Table,
 }
 
 #[derive(Deserialize)]
@@ -445,6 +469,33 @@ impl Validator<'_> {
             );
         }
         path
+    }
+
+    /// A route's (or test call's) `plugin` and `flow`: the plugin must exist; the flow must
+    /// exist and pass the flow validator, whose issues are reported in the flow file.
+    fn dialogue_plugin(
+        &mut self,
+        plugin: Option<&Spanned<PathBuf>>,
+        flow: Option<&Spanned<PathBuf>>,
+        base: &Path,
+    ) -> Option<DialoguePlugin> {
+        let Some(plugin) = plugin else {
+            if let Some(flow) = flow {
+                self.issue(flow.span(), "`flow` needs a `plugin` that interprets it, e.g. plugin = \"plugins/dist/flow.wasm\"".into());
+            }
+            return None;
+        };
+        let flow = flow.map(|f| {
+            let path = self.existing_file(base, f, "flow");
+            if path.is_file() {
+                self.issues.extend(flow_issues(&path));
+            }
+            path
+        });
+        Some(DialoguePlugin {
+            plugin: self.existing_file(base, plugin, "plugin"),
+            flow,
+        })
     }
 
     fn validate(&mut self, raw: RawConfig, base: &Path) -> Config {
@@ -558,6 +609,10 @@ impl Validator<'_> {
             rtp_ports,
             max_calls: raw.max_calls.unwrap_or(500),
             call_records: base.join(raw.call_records.unwrap_or_else(|| "var/calls.jsonl".into())),
+            plugin_cache: base.join(
+                raw.plugin_cache
+                    .unwrap_or_else(|| "var/plugin-cache".into()),
+            ),
             recordings_dir: base.join(
                 raw.recordings_dir
                     .unwrap_or_else(|| "var/recordings".into()),
@@ -720,7 +775,35 @@ impl Validator<'_> {
             });
             Collect { max_digits: c.max_digits, terminator, timeout: Duration::from_millis(c.timeout_ms) }
         });
+        let dialogue = self.dialogue_plugin(r.plugin.as_ref(), r.flow.as_ref(), base);
+        if let Some(plugin) = &r.plugin
+            && (prompt.is_some() || collect.is_some() || goodbye.is_some())
+        {
+            self.issue(
+                plugin.span(),
+                "a route runs either a dialogue `plugin` or `prompt`/`collect`/`goodbye`, not both"
+                    .into(),
+            );
+        }
+        let fallback_prompt = r
+            .fallback_prompt
+            .as_ref()
+            .map(|p| self.existing_file(base, p, "fallback_prompt"));
+        let variables = r
+            .variables
+            .into_iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    toml::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (name, value)
+            })
+            .collect();
         Route {
+            dialogue,
+            fallback_prompt,
+            variables,
             name: r.name.into_inner(),
             number: r.number,
             trunk: r.trunk.map(Spanned::into_inner),
@@ -733,6 +816,36 @@ impl Validator<'_> {
             background,
             background_gain_db: r.background_gain_db,
         }
+    }
+}
+
+/// Whether `path` holds a flow file (a `[flow]` table) rather than an engine configuration.
+pub fn is_flow_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .is_some_and(|table| table.contains_key("flow"))
+}
+
+/// Every problem in a flow file, located in that file (empty when it is valid).
+pub fn flow_issues(path: &Path) -> Vec<ConfigIssue> {
+    let issue = |line, column, message| ConfigIssue {
+        file: path.into(),
+        line,
+        column,
+        message,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => return vec![issue(1, 1, format!("cannot read flow file: {e}"))],
+    };
+    match voxgate_flow::Flow::parse(&text, &path.display().to_string()) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors
+            .0
+            .into_iter()
+            .map(|i| issue(i.line, i.column, i.message))
+            .collect(),
     }
 }
 
@@ -869,11 +982,64 @@ mod tests {
             endpointing: EndpointingOverrides::default(),
             background: None,
             background_gain_db: -20.0,
+            dialogue: None,
+            fallback_prompt: None,
+            variables: Vec::new(),
         };
         assert!(route("1000").matches("1000"));
         assert!(!route("1000").matches("10000"));
         assert!(route("400*").matches("4001234"));
         assert!(!route("400*").matches("500"));
         assert!(route("*").matches(""));
+    }
+
+    #[test]
+    fn plugin_routes_are_checked_with_the_flow_they_name() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let dir = std::env::temp_dir().join(format!("voxgate-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plugin = dir.join("bot.wasm");
+        std::fs::write(&plugin, b"not checked here").unwrap();
+        let bad_flow = dir.join("bad-flow.toml");
+        std::fs::write(&bad_flow, "[flow]\nname = \"x\"\nstart = \"missing\"\n").unwrap();
+        let good_flow = root.join("examples/flows/dtmf-survey.toml");
+        let text = |flow: &Path, extra: &str| {
+            format!(
+                "{TRUNK}[[route]]\nname = \"bot\"\nnumber = \"*\"\nplugin = \"{}\"\nflow = \"{}\"\nvariables = {{ name = \"Ann\", age = 40 }}\n{extra}",
+                plugin.display(),
+                flow.display()
+            )
+        };
+        let config = parse(&text(&good_flow, "")).expect("valid");
+        let route = &config.routes[0];
+        assert_eq!(route.dialogue.as_ref().map(|d| &d.plugin), Some(&plugin));
+        assert_eq!(
+            route.variables,
+            [("age".into(), "40".into()), ("name".into(), "Ann".into())]
+        );
+
+        let found = issues(&text(&bad_flow, ""));
+        assert!(
+            found
+                .iter()
+                .any(|i| i.starts_with(&format!("{}:", bad_flow.display()))),
+            "flow problems are reported in the flow file: {found:?}"
+        );
+        let found = issues(&text(&good_flow, "prompt = \"x.wav\"\n"));
+        assert!(
+            found
+                .iter()
+                .any(|i| i.contains("either a dialogue `plugin`")),
+            "{found:?}"
+        );
+        let found = issues(&format!(
+            "{TRUNK}[[route]]\nname = \"r\"\nnumber = \"*\"\nflow = \"{}\"\n",
+            good_flow.display()
+        ));
+        assert!(
+            found.iter().any(|i| i.contains("needs a `plugin`")),
+            "{found:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -17,9 +17,10 @@ use voxgate_audio::mixer::BackgroundMixer;
 use voxgate_audio::playback::PromptLibrary;
 use voxgate_audio::vad::{SILERO_VAD_MODEL_SHA256, SileroModel, SileroVad};
 use voxgate_call::{
-    Action, Call, CallRecord, CallSetup, DigitCollection, Direction, MediaInput, Script, Signal,
-    WallClock,
+    Action, BotEvent, Call, CallRecord, CallSetup, Dialogue, DigitCollection, Direction,
+    MediaInput, PromptPart, Script, Signal, WallClock,
 };
+use voxgate_plugin_host::{HostConfig, PluginError, PluginHost};
 use voxgate_rtp::PortAllocator;
 use voxgate_sip::digest::Credentials;
 use voxgate_sip::sdp::{self, LocalMedia, NegotiatedMedia, SessionDescription};
@@ -27,7 +28,9 @@ use voxgate_sip::{
     CallHandle, Endpoint, EndpointConfig, Event, OutgoingInvite, RegistrationConfig,
 };
 
-use crate::config::{Config, Route, Trunk, TrunkAuth};
+use crate::config::{Config, DialoguePlugin, Route, Trunk, TrunkAuth};
+use crate::dialogue::{self, CallContext, DialogueReport};
+use crate::http::HttpClient;
 use crate::media::{self, MediaClosed, MediaCommand, MediaReport};
 use crate::recording::RecordingWriter;
 use crate::records::RecordLog;
@@ -67,6 +70,17 @@ pub enum EngineError {
     /// The VAD model file is missing or is not the pinned one.
     #[error("VAD model: {0} (run scripts/bootstrap, or vad-models/fetch, to install it)")]
     VadModel(String),
+    /// A dialogue plugin could not be loaded or started.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+}
+
+/// What runs an outbound test call.
+pub enum CallDialogue {
+    /// Play this prompt, then hang up.
+    Prompt(PathBuf),
+    /// A dialogue plugin (and its flow file).
+    Plugin(DialoguePlugin),
 }
 
 struct ActiveCall {
@@ -86,8 +100,68 @@ struct ActiveCall {
     endpointing: EndpointingOverrides,
     /// Background sound and its gain in dB.
     background: Option<(PathBuf, f32)>,
+    /// The call's dialogue plugin task, if a plugin runs the call.
+    dialogue: Option<mpsc::UnboundedSender<BotEvent>>,
+    /// Prompt ids of the dialogue resolve against this folder (the flow's or the plugin's).
+    prompt_base: PathBuf,
+    /// The call ended and its media is closing.
     closing: bool,
+    /// Waiting for the media loop's statistics before writing the record.
+    media_pending: bool,
+    /// What the media loop left, once it closed.
+    media_closed: Option<MediaClosed>,
+    /// Waiting for the plugin's answer to the hang-up before writing the record.
+    dialogue_pending: bool,
+    /// The record is written by then whatever is still pending.
+    write_by: Option<Instant>,
 }
+
+impl ActiveCall {
+    fn new(call: Call, trunk: Option<String>, port: u16, sockets: MediaSockets) -> Self {
+        Self {
+            call,
+            trunk,
+            rtp_port: Some(port),
+            sockets: Some(sockets),
+            offer: None,
+            answer: None,
+            negotiated: None,
+            media: None,
+            recording: None,
+            endpointing: EndpointingOverrides::NONE,
+            background: None,
+            dialogue: None,
+            prompt_base: PathBuf::new(),
+            closing: false,
+            media_pending: false,
+            media_closed: None,
+            dialogue_pending: false,
+            write_by: None,
+        }
+    }
+}
+
+type MediaSockets = (tokio::net::UdpSocket, tokio::net::UdpSocket);
+
+/// A started plugin task, to attach to the call it was started for.
+struct PluginLink {
+    events: mpsc::UnboundedSender<BotEvent>,
+    plugin: DialoguePlugin,
+}
+
+impl PluginLink {
+    fn attach(self, active: &mut ActiveCall, variables: &[(String, String)]) {
+        let base = self.plugin.flow.as_ref().unwrap_or(&self.plugin.plugin);
+        active.prompt_base = base.parent().map(PathBuf::from).unwrap_or_default();
+        active.dialogue = Some(self.events);
+        let record = active.call.record_mut();
+        record.dialogue = Some(self.plugin.plugin.display().to_string());
+        record.variables = variables.iter().cloned().collect();
+    }
+}
+
+/// Longest wait, after a call ended, for its media statistics and its plugin's last answer.
+const RECORD_WAIT: Duration = Duration::from_secs(5);
 
 /// What the engine loop is doing with new work.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -107,6 +181,10 @@ pub struct Engine {
     sip_rx: mpsc::Receiver<Inbound>,
     reports_tx: mpsc::UnboundedSender<MediaReport>,
     reports_rx: mpsc::UnboundedReceiver<MediaReport>,
+    dialogue_tx: mpsc::UnboundedSender<DialogueReport>,
+    dialogue_rx: mpsc::UnboundedReceiver<DialogueReport>,
+    plugins: PluginHost,
+    http: HttpClient,
     calls: HashMap<CallHandle, ActiveCall>,
     ports: PortAllocator,
     prompts: PromptLibrary,
@@ -162,7 +240,19 @@ impl Engine {
         let vad_model = SileroModel::load(&config.engine.vad_model, SILERO_VAD_MODEL_SHA256)
             .map_err(|e| EngineError::VadModel(e.to_string()))?;
         let (reports_tx, reports_rx) = mpsc::unbounded_channel();
+        let (dialogue_tx, dialogue_rx) = mpsc::unbounded_channel();
+        let plugins = PluginHost::new(HostConfig {
+            cache_dir: Some(config.engine.plugin_cache.clone()),
+            max_instances: u32::try_from(config.engine.max_calls)
+                .unwrap_or(u32::MAX)
+                .max(1),
+            ..HostConfig::default()
+        })?;
         Ok(Self {
+            dialogue_tx,
+            dialogue_rx,
+            plugins,
+            http: HttpClient::new(),
             config,
             endpoint,
             sip,
@@ -191,14 +281,19 @@ impl Engine {
         self.local_addr
     }
 
-    /// Decode every route's prompts and background sounds now, so a bad file stops the start.
-    pub fn preload_prompts(&mut self) -> Result<(), EngineError> {
+    /// Decode every route's prompts and background sounds, and compile every route's dialogue
+    /// plugin, now, so a bad file stops the start.
+    pub fn preload(&mut self) -> Result<(), EngineError> {
         for route in self.config.routes.clone() {
+            if let Some(dialogue) = &route.dialogue {
+                self.plugins.plugin(&dialogue.plugin)?;
+            }
             for path in route
                 .prompt
                 .iter()
                 .chain(&route.goodbye)
                 .chain(&route.background)
+                .chain(&route.fallback_prompt)
             {
                 self.prompts.load_file(path)?;
             }
@@ -240,16 +335,18 @@ impl Engine {
         Ok(())
     }
 
-    /// Place one outbound call through `trunk` that plays `prompt` and hangs up.
+    /// Place one outbound call through `trunk`, run by `dialogue`.
     pub fn dial(
         &mut self,
         trunk: &Trunk,
         number: &str,
-        prompt: PathBuf,
+        dialogue: CallDialogue,
         recording: Option<PathBuf>,
     ) -> Result<CallHandle, EngineError> {
         let now = Instant::now();
-        self.prompts.load_file(&prompt)?;
+        if let CallDialogue::Prompt(prompt) = &dialogue {
+            self.prompts.load_file(prompt)?;
+        }
         let gateway = *trunk.gateways.first().ok_or(EngineError::NoMediaPort)?;
         let (port, sockets) = self.bind_media_port()?;
         let offer = sdp::create_offer(&self.local_media(port));
@@ -289,35 +386,73 @@ impl Engine {
             remote_address: Some(gateway.to_string()),
             ring_timeout: Some(trunk.ring_timeout),
             recording: recording.as_ref().map(|p| p.display().to_string()),
-        };
-        let script = Script {
-            prompt: Some(prompt.display().to_string()),
-            collect: None,
-            goodbye: None,
-            digit_stops_prompt: false,
             max_duration: Duration::from_secs(300),
+            fallback_prompt: None,
         };
-        let call = Call::outbound(now, wall_clock(now), setup, script);
-        self.calls.insert(
-            handle,
-            ActiveCall {
-                call,
-                trunk: Some(trunk.name.clone()),
-                rtp_port: Some(port),
-                sockets: Some(sockets),
-                offer: Some(offer),
-                answer: None,
-                negotiated: None,
-                media: None,
-                recording,
-                endpointing: EndpointingOverrides::NONE,
-                background: None,
-                closing: false,
+        let (kind, plugin) = match dialogue {
+            CallDialogue::Prompt(prompt) => {
+                let script = Script {
+                    prompt: Some(prompt.display().to_string()),
+                    collect: None,
+                    goodbye: None,
+                };
+                (Dialogue::Script(script), None)
+            }
+            CallDialogue::Plugin(plugin) => match self.start_plugin(handle, &setup, &plugin, &[]) {
+                Ok(link) => (Dialogue::Plugin, Some(link)),
+                Err(e) => {
+                    self.ports.release(port);
+                    let _ = self.endpoint.cancel(now, handle);
+                    return Err(e);
+                }
             },
-        );
+        };
+        let call = Call::outbound(now, wall_clock(now), setup, kind);
+        let mut active = ActiveCall::new(call, Some(trunk.name.clone()), port, sockets);
+        if let Some(link) = plugin {
+            link.attach(&mut active, &[]);
+        }
+        active.offer = Some(offer);
+        active.recording = recording;
+        self.calls.insert(handle, active);
         self.touched.push(handle);
         self.flush(now);
         Ok(handle)
+    }
+
+    /// Start the plugin task of a call about to be created.
+    fn start_plugin(
+        &self,
+        handle: CallHandle,
+        setup: &CallSetup,
+        plugin: &DialoguePlugin,
+        variables: &[(String, String)],
+    ) -> Result<PluginLink, EngineError> {
+        let info = dialogue::call_info(
+            &setup.call_id,
+            setup.direction == Direction::Inbound,
+            setup.route.as_deref(),
+            setup.trunk.as_deref(),
+            &setup.to,
+            &setup.from,
+            variables,
+        );
+        let context = CallContext {
+            plugin: plugin.plugin.clone(),
+            flow: plugin.flow.clone(),
+            info,
+        };
+        let events = dialogue::start(
+            &self.plugins,
+            self.http.clone(),
+            handle,
+            context,
+            self.dialogue_tx.clone(),
+        )?;
+        Ok(PluginLink {
+            events,
+            plugin: plugin.clone(),
+        })
     }
 
     /// Run until `stop` resolves and running calls have ended (or the grace period is over),
@@ -352,6 +487,11 @@ impl Engine {
                     self.on_media_report(now, report);
                     self.flush(now);
                 }
+                Some(report) = self.dialogue_rx.recv() => {
+                    let now = Instant::now();
+                    self.on_dialogue_report(now, report);
+                    self.flush(now);
+                }
                 () = &mut stop, if !stop_seen => {
                     stop_seen = true;
                     let grace_until = Instant::now() + self.config.engine.shutdown_grace;
@@ -368,7 +508,7 @@ impl Engine {
         let now = Instant::now();
         let left: Vec<CallHandle> = self.calls.keys().copied().collect();
         for handle in left {
-            self.write_record(now, handle, None);
+            self.write_record(now, handle);
         }
         tracing::info!(
             calls = self.calls.len(),
@@ -393,7 +533,7 @@ impl Engine {
         };
         self.calls
             .values()
-            .filter_map(|c| c.call.poll_timeout())
+            .filter_map(|c| c.call.poll_timeout().into_iter().chain(c.write_by).min())
             .chain(self.endpoint.poll_timeout())
             .chain(grace)
             .min()
@@ -402,6 +542,16 @@ impl Engine {
     fn on_timeout(&mut self, now: Instant) {
         self.endpoint.handle_timeout(now);
         let grace_over = matches!(self.mode, Mode::Draining { grace_until } if now >= grace_until);
+        let overdue: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.write_by.is_some_and(|t| t <= now))
+            .map(|(h, _)| *h)
+            .collect();
+        for handle in overdue {
+            tracing::warn!(%handle, "media statistics or the plugin's last answer did not come in time");
+            self.write_record(now, handle);
+        }
         for (handle, active) in &mut self.calls {
             let due = active.call.poll_timeout().is_some_and(|t| t <= now);
             if due {
@@ -541,8 +691,9 @@ impl Engine {
         call_id: String,
     ) {
         let trunk = self.config.trunk_for_source(source.ip()).cloned();
-        let refuse = |engine: &mut Self, code: u16, reason: &str| {
-            tracing::info!(%handle, %source, code, "refusing inbound call to {called}: {reason}");
+        let number = called.clone();
+        let refuse = move |engine: &mut Self, code: u16, reason: &str| {
+            tracing::info!(%handle, %source, code, "refusing inbound call to {number}: {reason}");
             let _ = engine.endpoint.reject(now, handle, code, Some(reason));
         };
         if matches!(self.mode, Mode::Draining { .. }) {
@@ -594,28 +745,37 @@ impl Engine {
             remote_address: Some(source.to_string()),
             ring_timeout: None,
             recording: recording.as_ref().map(|p| p.display().to_string()),
+            max_duration: route.max_duration,
+            fallback_prompt: route
+                .fallback_prompt
+                .as_ref()
+                .map(|p| p.display().to_string()),
         };
-        let call = Call::inbound(now, wall_clock(now), setup, route_script(&route));
-        self.calls.insert(
-            handle,
-            ActiveCall {
-                call,
-                trunk: trunk.map(|t| t.name),
-                rtp_port: Some(port),
-                sockets: Some(sockets),
-                offer: None,
-                answer: Some(answer.to_string().into_bytes()),
-                negotiated: Some(negotiated),
-                media: None,
-                recording,
-                endpointing: route.endpointing,
-                background: route
-                    .background
-                    .clone()
-                    .map(|b| (b, route.background_gain_db)),
-                closing: false,
+        let (kind, plugin) = match &route.dialogue {
+            Some(plugin) => match self.start_plugin(handle, &setup, plugin, &route.variables) {
+                Ok(link) => (Dialogue::Plugin, Some(link)),
+                Err(e) => {
+                    tracing::error!(%handle, route = %route.name, "dialogue plugin: {e}");
+                    self.ports.release(port);
+                    return refuse(self, 503, "Dialogue Unavailable");
+                }
             },
-        );
+            None => (Dialogue::Script(route_script(&route)), None),
+        };
+        let call = Call::inbound(now, wall_clock(now), setup, kind);
+        let mut active = ActiveCall::new(call, trunk.map(|t| t.name), port, sockets);
+        if let Some(link) = plugin {
+            link.attach(&mut active, &route.variables);
+        }
+        active.answer = Some(answer.to_string().into_bytes());
+        active.negotiated = Some(negotiated);
+        active.recording = recording;
+        active.endpointing = route.endpointing;
+        active.background = route
+            .background
+            .clone()
+            .map(|b| (b, route.background_gain_db));
+        self.calls.insert(handle, active);
         self.touched.push(handle);
     }
 
@@ -705,7 +865,60 @@ impl Engine {
                     self.touched.push(handle);
                 }
             }
-            MediaReport::Closed(handle, closed) => self.write_record(now, handle, Some(*closed)),
+            MediaReport::Closed(handle, closed) => {
+                if let Some(active) = self.calls.get_mut(&handle) {
+                    active.media_closed = Some(*closed);
+                    active.media_pending = false;
+                    self.write_if_complete(now, handle);
+                }
+            }
+        }
+    }
+
+    fn on_dialogue_report(&mut self, now: Instant, report: DialogueReport) {
+        let (handle, last) = match report {
+            DialogueReport::Actions {
+                call,
+                actions,
+                last,
+            } => {
+                if let Some(active) = self.calls.get_mut(&call) {
+                    active.call.handle_bot_actions(now, actions);
+                }
+                (call, last)
+            }
+            DialogueReport::Fault {
+                call,
+                kind,
+                detail,
+                last,
+            } => {
+                tracing::warn!(%call, %kind, "dialogue plugin fault: {detail}");
+                if let Some(active) = self.calls.get_mut(&call) {
+                    active.call.handle_dialogue_fault(now, kind, detail);
+                }
+                (call, last)
+            }
+        };
+        if let Some(active) = self.calls.get_mut(&handle) {
+            if last {
+                active.dialogue_pending = false;
+                self.write_if_complete(now, handle);
+            } else {
+                self.touched.push(handle);
+            }
+        }
+    }
+
+    /// Write the record of an ended call once its media statistics and its plugin's answer to
+    /// the hang-up are in.
+    fn write_if_complete(&mut self, now: Instant, handle: CallHandle) {
+        if let Some(active) = self.calls.get(&handle)
+            && active.closing
+            && !active.media_pending
+            && !active.dialogue_pending
+        {
+            self.write_record(now, handle);
         }
     }
 
@@ -745,21 +958,55 @@ impl Engine {
                         active.call.handle_signal(now, Signal::HangupComplete);
                     }
                 }
-                Action::Play(prompt) => match self.prompts.load_file(std::path::Path::new(&prompt))
-                {
-                    Ok(piece) => send_media(
-                        active,
-                        MediaCommand::Play {
-                            pieces: vec![piece],
-                            endpointing: active.endpointing,
+                Action::Play { parts, barge_in } => {
+                    let endpointing = match barge_in {
+                        Some(on) => EndpointingOverrides {
+                            barge_in: Some(on),
+                            ..active.endpointing
                         },
-                    ),
-                    Err(e) => {
-                        tracing::error!(%handle, "{e}");
+                        None => active.endpointing,
+                    };
+                    let pieces =
+                        resolve_prompts(&mut self.prompts, handle, &active.prompt_base, &parts);
+                    if pieces.is_empty() {
                         active.call.handle_media(now, MediaInput::PlaybackFinished);
+                    } else {
+                        send_media(
+                            active,
+                            MediaCommand::Play {
+                                pieces,
+                                endpointing,
+                            },
+                        );
                     }
-                },
+                }
                 Action::StopPlayback => send_media(active, MediaCommand::Stop),
+                Action::Listen(overrides) => {
+                    let merged = merge_overrides(&active.endpointing, &overrides);
+                    send_media(active, MediaCommand::Listen(merged));
+                }
+                Action::Dialogue(event) => {
+                    let last = matches!(event, BotEvent::Hangup { .. });
+                    let sent = active
+                        .dialogue
+                        .as_ref()
+                        .is_some_and(|d| d.send(event).is_ok());
+                    active.dialogue_pending |= last && sent;
+                }
+                Action::Transfer(target) => {
+                    let (target, detail) = match target {
+                        voxgate_call::TransferTarget::AgentGroup(g) => {
+                            (g, "no agent groups are configured on this engine")
+                        }
+                        voxgate_call::TransferTarget::Uri(u) => {
+                            (u, "transfer to a URI is not supported by this engine yet")
+                        }
+                    };
+                    tracing::warn!(%handle, %target, "transfer refused: {detail}");
+                    active
+                        .call
+                        .transfer_result(now, target, false, detail.to_owned());
+                }
                 Action::Hangup => {
                     if self.endpoint.hangup(now, handle).is_err() {
                         active.call.handle_signal(now, Signal::HangupComplete);
@@ -773,18 +1020,18 @@ impl Engine {
         };
         if active.call.is_finished() && !active.closing {
             active.closing = true;
-            match active.media.take() {
-                Some(media) => {
-                    let _ = media.send(MediaCommand::Close);
-                }
-                None => self.write_record(now, handle, None),
+            active.write_by = Some(now + RECORD_WAIT);
+            if let Some(media) = active.media.take() {
+                let _ = media.send(MediaCommand::Close);
+                active.media_pending = true;
             }
+            self.write_if_complete(now, handle);
             progressed = true;
         }
         progressed
     }
 
-    fn write_record(&mut self, _now: Instant, handle: CallHandle, media: Option<MediaClosed>) {
+    fn write_record(&mut self, _now: Instant, handle: CallHandle) {
         let Some(mut active) = self.calls.remove(&handle) else {
             return;
         };
@@ -795,7 +1042,7 @@ impl Engine {
             let _ = media.send(MediaCommand::Close);
         }
         let record = active.call.record_mut();
-        match media {
+        match active.media_closed.take() {
             Some(closed) => {
                 record.media = Some(closed.summary);
                 record.voice = closed.voice;
@@ -893,8 +1140,49 @@ fn route_script(route: &Route) -> Script {
             timeout: c.timeout,
         }),
         goodbye: route.goodbye.as_ref().map(|p| p.display().to_string()),
-        digit_stops_prompt: true,
-        max_duration: route.max_duration,
+    }
+}
+
+/// The decoded prompts for a play's parts. Recorded prompts resolve against `base` (the flow's
+/// folder); a missing file is logged and skipped. Text parts need a TTS provider, which this
+/// engine does not have yet: they are logged and skipped.
+fn resolve_prompts(
+    library: &mut PromptLibrary,
+    handle: CallHandle,
+    base: &std::path::Path,
+    parts: &[PromptPart],
+) -> Vec<Arc<voxgate_audio::playback::Prompt>> {
+    parts
+        .iter()
+        .filter_map(|part| match part {
+            PromptPart::File(id) => match library.load_file(&base.join(id)) {
+                Ok(prompt) => Some(prompt),
+                Err(e) => {
+                    tracing::error!(%handle, "prompt {id}: {e}");
+                    None
+                }
+            },
+            PromptPart::Tts(text) => {
+                tracing::warn!(%handle, "no TTS provider is configured; not spoken: {text}");
+                None
+            }
+        })
+        .collect()
+}
+
+/// `over` on top of `base`, field by field.
+fn merge_overrides(
+    base: &EndpointingOverrides,
+    over: &EndpointingOverrides,
+) -> EndpointingOverrides {
+    EndpointingOverrides {
+        min_speech_ms: over.min_speech_ms.or(base.min_speech_ms),
+        end_silence_ms: over.end_silence_ms.or(base.end_silence_ms),
+        no_input_ms: over.no_input_ms.or(base.no_input_ms),
+        max_utterance_ms: over.max_utterance_ms.or(base.max_utterance_ms),
+        barge_in: over.barge_in.or(base.barge_in),
+        start_threshold: over.start_threshold.or(base.start_threshold),
+        continue_threshold: over.continue_threshold.or(base.continue_threshold),
     }
 }
 

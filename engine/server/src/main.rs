@@ -1,10 +1,14 @@
 //! `voxgate`: the engine binary.
 
 mod config;
+mod dialogue;
 mod engine;
+mod http;
 mod media;
+mod plugin_cli;
 mod recording;
 mod records;
+mod simulate;
 mod sip_io;
 
 use std::net::SocketAddr;
@@ -14,8 +18,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
-use crate::engine::Engine;
+use crate::config::{Config, DialoguePlugin};
+use crate::engine::{CallDialogue, Engine};
 
 /// voxgate: telephony media engine for voice-bot call campaigns.
 #[derive(Parser)]
@@ -42,8 +46,14 @@ enum Command {
         #[arg(long)]
         trunk: String,
         /// WAV file to play once answered.
+        #[arg(long, required_unless_present = "plugin", conflicts_with = "plugin")]
+        play: Option<PathBuf>,
+        /// A dialogue plugin runs the call instead.
         #[arg(long)]
-        play: PathBuf,
+        plugin: Option<PathBuf>,
+        /// The flow file for the plugin (e.g. with plugins/dist/flow.wasm).
+        #[arg(long, requires = "plugin")]
+        flow: Option<PathBuf>,
         /// Record the call to this stereo WAV file.
         #[arg(long)]
         record: Option<PathBuf>,
@@ -53,12 +63,65 @@ enum Command {
         /// Number to dial (the trunk's dial prefix is added).
         number: String,
     },
-    /// Validate configuration files; print every error as file:line:column.
+    /// Validate configuration and flow files; print every error as file:line:column.
     Check {
         /// Files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Try a dialogue plugin in the terminal: type what the callee says, see what the bot does.
+    Simulate {
+        /// The dialogue plugin (`.wasm`, manifest beside it).
+        #[arg(long)]
+        plugin: PathBuf,
+        /// The flow file the plugin interprets.
+        #[arg(long)]
+        flow: Option<PathBuf>,
+        /// Replay callee input from this file (one turn per line) instead of the terminal.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// A call variable, `name=value` (repeatable).
+        #[arg(long = "var", value_parser = parse_variable)]
+        variables: Vec<(String, String)>,
+        /// The callee's number.
+        #[arg(long, default_value = "13800138000")]
+        callee: String,
+    },
+    /// Create or build a plugin crate.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Write a ready plugin crate whose test passes.
+    New {
+        /// Crate and plugin name (lower case, digits, dashes).
+        name: String,
+        /// Which kind of plugin.
+        #[arg(long, value_enum, default_value = "dialogue")]
+        kind: plugin_cli::Kind,
+        /// Where to create it.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The voxgate source tree (for sdk/rust and sdk/testkit).
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))]
+        sdk: PathBuf,
+    },
+    /// Build the plugin crate in DIR for wasm32-wasip2 into DIR/dist.
+    Build {
+        /// The plugin crate.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+fn parse_variable(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("`{text}`: expected name=value"))
 }
 
 fn main() -> ExitCode {
@@ -73,15 +136,38 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { files } => check(&files),
+        Command::Simulate {
+            plugin,
+            flow,
+            script,
+            variables,
+            callee,
+        } => simulate(
+            &plugin,
+            flow.as_deref(),
+            script.as_deref(),
+            &variables,
+            &callee,
+        ),
+        Command::Plugin { command } => plugin_command(command),
         Command::Run { config } => with_runtime(run(config)),
         Command::Call {
             config,
             trunk,
             play,
+            plugin,
+            flow,
             record,
             listen,
             number,
-        } => with_runtime(call(config, trunk, play, record, listen, number)),
+        } => {
+            let dialogue = match (play, plugin) {
+                (Some(play), _) => CallDialogue::Prompt(play),
+                (None, Some(plugin)) => CallDialogue::Plugin(DialoguePlugin { plugin, flow }),
+                (None, None) => unreachable!("clap requires --play or --plugin"),
+            };
+            with_runtime(call(config, trunk, dialogue, record, listen, number))
+        }
     }
 }
 
@@ -101,6 +187,17 @@ fn with_runtime(job: impl std::future::Future<Output = ExitCode>) -> ExitCode {
 fn check(files: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     for file in files {
+        if config::is_flow_file(file) {
+            let issues = config::flow_issues(file);
+            if issues.is_empty() {
+                println!("{}: ok (flow)", file.display());
+            }
+            for issue in &issues {
+                eprintln!("error: {issue}");
+            }
+            failed |= !issues.is_empty();
+            continue;
+        }
         match Config::load(file) {
             Ok(c) => println!(
                 "{}: ok ({} trunks, {} routes)",
@@ -118,6 +215,71 @@ fn check(files: &[PathBuf]) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn simulate(
+    plugin: &std::path::Path,
+    flow: Option<&std::path::Path>,
+    script: Option<&std::path::Path>,
+    variables: &[(String, String)],
+    callee: &str,
+) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let result = match script {
+        Some(path) => match std::fs::File::open(path) {
+            Ok(file) => simulate::run(
+                plugin,
+                flow,
+                variables,
+                callee,
+                std::io::BufReader::new(file),
+                &mut out,
+            ),
+            Err(e) => Err(std::io::Error::other(format!("{}: {e}", path.display()))),
+        },
+        None => simulate::run(
+            plugin,
+            flow,
+            variables,
+            callee,
+            std::io::stdin().lock(),
+            &mut out,
+        ),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn plugin_command(command: PluginCommand) -> ExitCode {
+    let result = match command {
+        PluginCommand::New {
+            name,
+            kind,
+            dir,
+            sdk,
+        } => plugin_cli::new(&name, kind, &dir, &sdk).map(|root| {
+            println!(
+                "created {}: `cd {0} && voxgate plugin build && cargo test`",
+                root.display()
+            )
+        }),
+        PluginCommand::Build { dir } => {
+            plugin_cli::build(&dir).map(|wasm| println!("built {}", wasm.display()))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -160,7 +322,7 @@ async fn run(config_path: PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = engine.preload_prompts() {
+    if let Err(e) = engine.preload() {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
@@ -178,7 +340,7 @@ async fn run(config_path: PathBuf) -> ExitCode {
 async fn call(
     config_path: PathBuf,
     trunk: String,
-    play: PathBuf,
+    dialogue: CallDialogue,
     record: Option<PathBuf>,
     listen: Option<SocketAddr>,
     number: String,
@@ -203,7 +365,7 @@ async fn call(
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = engine.dial(&trunk, &number, play, record) {
+    if let Err(e) = engine.dial(&trunk, &number, dialogue, record) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }

@@ -15,7 +15,7 @@ use voxgate_audio::front_end::VoiceFrontEnd;
 use voxgate_audio::mixer::BackgroundMixer;
 use voxgate_audio::playback::{Playback, PlaybackEvent, Prompt};
 use voxgate_audio::timeline::{TimelineEntry, VoiceTimeline};
-use voxgate_call::{DtmfSource, MediaInput, MediaSummary};
+use voxgate_call::{DtmfSource, MediaInput, MediaSummary, Transcript};
 use voxgate_codecs::{AudioDecoder, AudioEncoder, Codec, OpusSettings};
 use voxgate_rtp::{MediaEvent, Pacer, PlayoutFrame, RtpSession, SessionConfig};
 use voxgate_sip::CallHandle;
@@ -41,6 +41,8 @@ pub enum MediaCommand {
     },
     /// Stop playback; silence (or the background) follows.
     Stop,
+    /// Listen now with these endpointing changes (the no-input time starts now).
+    Listen(EndpointingOverrides),
     /// End the media loop, finish the recording and report statistics.
     Close,
 }
@@ -148,20 +150,29 @@ struct Voice {
 }
 
 impl Voice {
-    /// Feed one received frame; returns true when the callee barged in over the prompt.
-    fn hear(&mut self, call: CallHandle, at: Instant, pcm: &[i16]) -> bool {
+    /// Feed one received frame; reports what the call should know (barge-in, speech, silence).
+    fn hear(&mut self, call: CallHandle, at: Instant, pcm: &[i16], report: impl Fn(MediaInput)) {
         if let Err(e) = self.front_end.push_frame(at, pcm) {
             tracing::warn!(%call, "voice front end: {e}");
         }
         self.front_end.handle_timeout(at);
-        let mut barged = false;
         while let Some(event) = self.front_end.poll_event() {
             self.timeline.record_voice(at, &event);
-            if let VoiceEvent::BargeIn { .. } = event {
-                barged |= self.playback.stop(at);
+            match event {
+                VoiceEvent::BargeIn { .. } => {
+                    if self.playback.stop(at) {
+                        report(MediaInput::BargeIn);
+                    }
+                }
+                VoiceEvent::SpeechStarted { .. } => report(MediaInput::SpeechStarted),
+                VoiceEvent::UtteranceEnded(u) => report(MediaInput::Utterance {
+                    transcript: Transcript::NoRecognizer,
+                    duration_ms: u.end.saturating_duration_since(u.start).as_millis() as u32,
+                    barged_in: u.barged_in,
+                }),
+                VoiceEvent::NoInput { .. } => report(MediaInput::NoInput),
             }
         }
-        barged
     }
 
     /// Produce one outbound frame into `pcm`, and the encoded payload into `payload`;
@@ -288,6 +299,10 @@ async fn run(
                 Some(MediaCommand::Stop) => {
                     voice.playback.stop(frame_clock);
                 }
+                Some(MediaCommand::Listen(endpointing)) => {
+                    voice.endpointing = endpointing;
+                    voice.front_end.listen(frame_clock, &endpointing);
+                }
                 Some(MediaCommand::Close) | None => break,
             },
             () = tokio::time::sleep_until(wake.into()) => {
@@ -319,9 +334,9 @@ async fn run(
                         PlayoutFrame::Silence => {}
                     }
                     received.resize(FRAME_SAMPLES, 0);
-                    if voice.hear(call, frame_clock, &received) {
-                        let _ = reports.send(MediaReport::Input(call, MediaInput::BargeIn));
-                    }
+                    voice.hear(call, frame_clock, &received, |input| {
+                        let _ = reports.send(MediaReport::Input(call, input));
+                    });
                     if voice.speak(frame_clock, codec, encoder.as_mut(), &mut sent, &mut payload) {
                         let _ = reports.send(MediaReport::Input(call, MediaInput::PlaybackFinished));
                     }

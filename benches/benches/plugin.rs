@@ -1,0 +1,89 @@
+//! Plugin host: event round trip of the `echo` behaviour of `plugins/dist/misbehaving.wasm`
+//! (dtmf event -> actions), per-call instantiation (session creation), and linear memory per
+//! instance (printed). Needs `plugins/build` first.
+
+// criterion_group!/criterion_main! generate undocumented functions.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use voxgate_plugin_host::dialogue::Event;
+use voxgate_plugin_host::types::{CallInfo, Direction, Pair};
+use voxgate_plugin_host::{DialogueSession, HostConfig, Plugin, PluginHost, SessionContext};
+
+fn echo_plugin(host: &PluginHost) -> Arc<Plugin> {
+    let wasm = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/dist/misbehaving.wasm");
+    assert!(
+        wasm.exists(),
+        "{} is missing: run plugins/build first",
+        wasm.display()
+    );
+    let manifest = "[plugin]\nname = \"echo\"\nkind = \"dialogue\"\n[capabilities]\n\
+                    kv_namespace = \"echo\"\n[config]\nbehaviour = \"echo\"\n";
+    host.load_with_manifest(wasm, manifest).expect("load echo")
+}
+
+fn call_info() -> CallInfo {
+    CallInfo {
+        call_id: "bench".to_owned(),
+        direction: Direction::Outbound,
+        campaign: None,
+        route: None,
+        trunk: None,
+        callee: "13812345678".to_owned(),
+        caller: "4000123456".to_owned(),
+        variables: vec![Pair {
+            name: "name".to_owned(),
+            value: "Alex".to_owned(),
+        }],
+        flow: None,
+    }
+}
+
+/// The process's virtual memory size (`VmSize` in /proc/self/status), 0 where there is none.
+fn vm_size_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmSize:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn plugin(c: &mut Criterion) {
+    let before = vm_size_kib();
+    let host = PluginHost::new(HostConfig::default()).expect("host");
+    println!(
+        "plugin/host_address_space: {} MiB reserved for {} instance slots",
+        (vm_size_kib() - before) / 1024,
+        host.config().max_instances
+    );
+    let echo = echo_plugin(&host);
+
+    let mut session = DialogueSession::new(&echo, SessionContext::new("bench", 1)).unwrap();
+    session.on_event(Event::CallStarted(call_info())).unwrap();
+    println!(
+        "plugin/memory_per_instance: {} KiB of linear memory after call-started",
+        session.memory_bytes() / 1024
+    );
+    c.bench_function("plugin/dtmf_round_trip", |b| {
+        b.iter(|| black_box(session.on_event(black_box(Event::Dtmf('d'))).unwrap()))
+    });
+    c.bench_function("plugin/instantiate_session", |b| {
+        b.iter(|| black_box(DialogueSession::new(&echo, SessionContext::new("bench", 1)).unwrap()))
+    });
+    c.bench_function("plugin/instantiate_and_call_started", |b| {
+        b.iter(|| {
+            let mut s = DialogueSession::new(&echo, SessionContext::new("bench", 1)).unwrap();
+            black_box(s.on_event(Event::CallStarted(call_info())).unwrap())
+        })
+    });
+}
+
+criterion_group!(benches, plugin);
+criterion_main!(benches);
