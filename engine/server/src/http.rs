@@ -126,3 +126,138 @@ enum Failure {
     #[error("{0}")]
     Other(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A loopback HTTP server that answers request number n (from 0) with `reply(n)` after
+    /// `delay`; returns its address and a request counter.
+    async fn server(
+        delay: Duration,
+        reply: impl Fn(usize) -> (u16, Vec<u8>) + Send + Sync + 'static,
+    ) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let count = Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        let reply = Arc::new(reply);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let reply = reply.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let _ = socket.read(&mut buf).await;
+                    tokio::time::sleep(delay).await;
+                    let (status, body) = reply(n);
+                    let head = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nX-Test: yes\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(&body).await;
+                });
+            }
+        });
+        (address, count)
+    }
+
+    fn request(method: &str, url: String, timeout_ms: Option<u32>) -> HttpRequest {
+        HttpRequest {
+            id: "r1".into(),
+            method: method.into(),
+            url,
+            headers: vec![Pair {
+                name: "Accept".into(),
+                value: "application/json".into(),
+            }],
+            body: (method == "POST").then(|| b"{}".to_vec()),
+            timeout_ms,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reply_carries_status_headers_body_and_the_id() {
+        let (address, _) = server(Duration::ZERO, |_| (200, b"hello".to_vec())).await;
+        let response = HttpClient::new()
+            .perform(request("GET", format!("http://{address}/x"), None))
+            .await;
+        assert_eq!(response.id, "r1");
+        let reply = response.outcome.expect("a reply");
+        assert_eq!((reply.status, reply.body.as_slice()), (200, &b"hello"[..]));
+        assert!(
+            reply
+                .headers
+                .iter()
+                .any(|h| h.name == "x-test" && h.value == "yes")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_get_is_retried_once_after_a_503_and_a_post_is_not() {
+        let flaky = |n| {
+            if n == 0 {
+                (503, Vec::new())
+            } else {
+                (200, b"ok".to_vec())
+            }
+        };
+        let (address, count) = server(Duration::ZERO, flaky).await;
+        let client = HttpClient::new();
+        let reply = client
+            .perform(request("GET", format!("http://{address}/"), None))
+            .await
+            .outcome
+            .expect("a reply");
+        assert_eq!((reply.status, count.load(Ordering::SeqCst)), (200, 2));
+
+        let (address, count) = server(Duration::ZERO, flaky).await;
+        let reply = client
+            .perform(request("POST", format!("http://{address}/"), None))
+            .await
+            .outcome
+            .expect("a reply");
+        assert_eq!((reply.status, count.load(Ordering::SeqCst)), (503, 1));
+    }
+
+    #[tokio::test]
+    async fn slow_servers_time_out_and_big_bodies_are_refused() {
+        let (address, _) = server(Duration::from_secs(2), |_| (200, Vec::new())).await;
+        let error = HttpClient::new()
+            .perform(request("POST", format!("http://{address}/"), Some(200)))
+            .await
+            .outcome
+            .expect_err("time-out");
+        assert!(error.contains("time-out"), "{error}");
+
+        let (address, _) = server(Duration::ZERO, |_| (200, vec![b'x'; MAX_BODY + 1])).await;
+        let error = HttpClient::new()
+            .perform(request("GET", format!("http://{address}/"), None))
+            .await
+            .outcome
+            .expect_err("too large");
+        assert!(error.contains("over"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_a_connection_error() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let error = HttpClient::new()
+            .perform(request("GET", format!("http://127.0.0.1:{port}/"), None))
+            .await
+            .outcome
+            .expect_err("refused");
+        assert!(error.contains("connection failed"), "{error}");
+    }
+}
