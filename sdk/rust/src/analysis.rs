@@ -141,14 +141,7 @@ macro_rules! export_analysis {
             fn on_event(
                 event: $crate::analysis::AnalysisEvent,
             ) -> ::std::vec::Vec<$crate::analysis::AnalysisAction> {
-                ::std::thread_local! {
-                    static PLUGIN: ::std::cell::RefCell<::std::option::Option<$plugin>> =
-                        const { ::std::cell::RefCell::new(::std::option::Option::None) };
-                }
-                PLUGIN.with(|cell| {
-                    let mut slot = cell.borrow_mut();
-                    let plugin =
-                        slot.get_or_insert_with(<$plugin as ::std::default::Default>::default);
+                $crate::__private::with_instance(|plugin: &mut $plugin| {
                     $crate::analysis::Analysis::on_event(plugin, event)
                 })
             }

@@ -115,14 +115,7 @@ macro_rules! export_crm_sync {
 
         impl $crate::__private::crm::Guest for __VoxgateCrmSyncComponent {
             fn on_event(event: $crate::crm::CrmEvent) -> ::std::vec::Vec<$crate::crm::CrmAction> {
-                ::std::thread_local! {
-                    static PLUGIN: ::std::cell::RefCell<::std::option::Option<$plugin>> =
-                        const { ::std::cell::RefCell::new(::std::option::Option::None) };
-                }
-                PLUGIN.with(|cell| {
-                    let mut slot = cell.borrow_mut();
-                    let plugin =
-                        slot.get_or_insert_with(<$plugin as ::std::default::Default>::default);
+                $crate::__private::with_instance(|plugin: &mut $plugin| {
                     $crate::crm::CrmSync::on_event(plugin, event)
                 })
             }

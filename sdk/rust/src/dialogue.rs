@@ -316,14 +316,7 @@ macro_rules! export_dialogue {
             fn on_event(
                 event: $crate::dialogue::Event,
             ) -> ::std::vec::Vec<$crate::dialogue::Action> {
-                ::std::thread_local! {
-                    static PLUGIN: ::std::cell::RefCell<::std::option::Option<$plugin>> =
-                        const { ::std::cell::RefCell::new(::std::option::Option::None) };
-                }
-                PLUGIN.with(|cell| {
-                    let mut slot = cell.borrow_mut();
-                    let plugin =
-                        slot.get_or_insert_with(<$plugin as ::std::default::Default>::default);
+                $crate::__private::with_instance(|plugin: &mut $plugin| {
                     $crate::dialogue::Dialogue::on_event(plugin, event)
                 })
             }

@@ -32,5 +32,26 @@ pub struct ReadmeDoctests;
 
 #[doc(hidden)]
 pub mod __private {
+    use std::any::Any;
+    use std::cell::RefCell;
+
     pub use crate::bindings::*;
+
+    std::thread_local! {
+        /// The plugin value of this component instance (the host makes one instance per call).
+        static INSTANCE: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f` on the instance's plugin value, created with `Default` on first use. The export
+    /// macros are the only callers, and a component exports exactly one plugin type.
+    pub fn with_instance<T: Default + 'static, R>(f: impl FnOnce(&mut T) -> R) -> R {
+        INSTANCE.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let value = slot.get_or_insert_with(|| Box::new(T::default()));
+            match value.downcast_mut::<T>() {
+                Some(plugin) => f(plugin),
+                None => unreachable!("a component exports one plugin type"),
+            }
+        })
+    }
 }
