@@ -2,8 +2,10 @@
 //! third-party SIP peers, then a report of what the engine recorded.
 //!
 //! 1. baresip calls voxgate's IVR (route `1000`), hears the welcome prompt and types 2 0 2 6 #;
-//! 2. voxgate calls baresip through a trunk and plays a notice;
-//! 3. voxgate calls a SIPp callee that is busy, and one that rings until the ring time-out.
+//! 2. baresip calls a survey line (route `3000`) run by the stock `flow` plugin interpreting
+//!    `examples/flows/dtmf-survey.toml`, and presses 1: the record gets tags, score and level A;
+//! 3. voxgate calls baresip through a trunk and plays a notice;
+//! 4. voxgate calls a SIPp callee that is busy, and one that rings until the ring time-out.
 //!
 //! Everything lands in `.voxgate/demo/`: the config, the call records and the recordings.
 
@@ -14,8 +16,8 @@ use std::time::Duration;
 
 use voxgate_tests::process::{PeerProcess, Stdout, wait_until};
 use voxgate_tests::{
-    AnswerMode, Baresip, BaresipOptions, SippOptions, example_prompt, free_sip_port,
-    free_udp_range, read_records, run_call, vad_model, voxgate_bin, wav,
+    AnswerMode, Baresip, BaresipOptions, SippOptions, example_flow, example_prompt, free_sip_port,
+    free_udp_range, plugin_wasm, read_records, run_call, vad_model, voxgate_bin, wav,
 };
 
 type Demo = Result<(), Box<dyn std::error::Error>>;
@@ -44,7 +46,7 @@ fn config(
         )
     };
     format!(
-        "# Written by the demo.\n[engine]\nsip_listen = \"{sip}\"\nrtp_ports = \"{rtp}-{}\"\ncall_records = \"{}\"\nrecordings_dir = \"{}\"\nshutdown_grace_secs = 2\nvad_model = \"{}\"\n\n{}{}{}[[route]]\nname = \"ivr\"\nnumber = \"1000\"\nprompt = \"{}\"\ncollect = {{ max_digits = 6, terminator = \"#\", timeout_ms = 8000 }}\ngoodbye = \"{}\"\nrecord = true\n",
+        "# Written by the demo.\n[engine]\nsip_listen = \"{sip}\"\nrtp_ports = \"{rtp}-{}\"\ncall_records = \"{}\"\nrecordings_dir = \"{}\"\nshutdown_grace_secs = 2\nvad_model = \"{}\"\n\n{}{}{}[[route]]\nname = \"ivr\"\nnumber = \"1000\"\nprompt = \"{}\"\ncollect = {{ max_digits = 6, terminator = \"#\", timeout_ms = 8000 }}\ngoodbye = \"{}\"\nrecord = true\n\n[[route]]\nname = \"survey\"\nnumber = \"3000\"\nplugin = \"{}\"\nflow = \"{}\"\nfallback_prompt = \"{}\"\nrecord = true\n",
         rtp + 39,
         dir.join("calls.jsonl").display(),
         dir.join("recordings").display(),
@@ -53,6 +55,9 @@ fn config(
         trunk("lab-busy", busy),
         trunk("lab-ringing", ringing),
         example_prompt("welcome.wav").display(),
+        example_prompt("goodbye.wav").display(),
+        plugin_wasm("flow").display(),
+        example_flow("dtmf-survey.toml").display(),
         example_prompt("goodbye.wav").display(),
     )
 }
@@ -109,6 +114,13 @@ fn run() -> Demo {
     caller.send_dtmf("2026#")?;
     caller.wait_event("CALL_CLOSED", Duration::from_secs(30))?;
 
+    println!("== 2. baresip calls the survey line at sip:3000@{sip} (flow plugin) and presses 1");
+    caller.dial(&format!("sip:3000@{sip}"))?;
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10))?;
+    std::thread::sleep(Duration::from_millis(1500));
+    caller.send_dtmf("1")?;
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(30))?;
+
     for (trunk, number, what) in [
         (
             "lab-baresip",
@@ -122,7 +134,7 @@ fn run() -> Demo {
             "SIPp rings until the 5 s ring time-out",
         ),
     ] {
-        println!("== voxgate call --trunk {trunk} {number}: {what}");
+        println!("== 3./4. voxgate call --trunk {trunk} {number}: {what}");
         let run = run_call(
             &config_path,
             trunk,
@@ -146,12 +158,12 @@ fn report(dir: &Path) -> Demo {
     let records = read_records(&dir.join("calls.jsonl"));
     println!("\n== call records ({}):", dir.join("calls.jsonl").display());
     println!(
-        "{:<9} {:<12} {:<13} {:>4} {:>8} {:>8} {:<7} recording",
-        "direction", "to", "outcome", "code", "ring ms", "talk ms", "digits"
+        "{:<9} {:<12} {:<13} {:>4} {:>8} {:>8} {:<7} {:<5} recording",
+        "direction", "to", "outcome", "code", "ring ms", "talk ms", "digits", "level"
     );
     for r in &records {
         println!(
-            "{:<9} {:<12} {:<13} {:>4} {:>8} {:>8} {:<7} {}",
+            "{:<9} {:<12} {:<13} {:>4} {:>8} {:>8} {:<7} {:<5} {}",
             r["direction"].as_str().unwrap_or("-"),
             r["to"].as_str().unwrap_or("-"),
             r["outcome"].as_str().unwrap_or("-"),
@@ -159,8 +171,36 @@ fn report(dir: &Path) -> Demo {
             r["ring_ms"].as_u64().unwrap_or(0),
             r["talk_ms"].as_u64().unwrap_or(0),
             r["digits"].as_str().unwrap_or(""),
+            r["level"].as_str().unwrap_or("-"),
             r["recording"].as_str().unwrap_or("-"),
         );
+    }
+    let survey = records
+        .iter()
+        .find(|r| r["route"] == "survey")
+        .ok_or("no survey call recorded")?;
+    let path: Vec<String> = survey["rounds"]
+        .as_array()
+        .map(|rounds| {
+            rounds
+                .iter()
+                .map(|r| format!("{} -> {}", r["node"], r["intent"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    println!(
+        "\nsurvey call (flow plugin): level {} score {} tags {} rounds: {}",
+        survey["level"],
+        survey["score"],
+        survey["tags"],
+        path.join(", ")
+    );
+    if survey["level"] != "A" {
+        return Err(format!(
+            "the survey call ended at level {} instead of A",
+            survey["level"]
+        )
+        .into());
     }
     let ivr = records
         .iter()
