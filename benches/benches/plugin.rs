@@ -1,6 +1,7 @@
 //! Plugin host: event round trip of the `echo` behaviour of `plugins/dist/misbehaving.wasm`
 //! (dtmf event -> actions), per-call instantiation (session creation), and linear memory per
-//! instance (printed). Needs `plugins/build` first.
+//! instance (printed); and the stock flow plugin with the English example flow: a call's start
+//! (instantiate, parse the flow, answer) and one spoken turn. Needs `plugins/build` first.
 
 // criterion_group!/criterion_main! generate undocumented functions.
 #![allow(missing_docs)]
@@ -85,5 +86,49 @@ fn plugin(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, plugin);
+fn flow(c: &mut Criterion) {
+    let host = PluginHost::new(HostConfig::default()).expect("host");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let flow = host
+        .plugin(root.join("plugins/dist/flow.wasm"))
+        .expect("load flow (run plugins/build)");
+    let text = std::fs::read_to_string(root.join("examples/flows/insurance-en.toml")).unwrap();
+    let info = CallInfo {
+        flow: Some(text),
+        ..call_info()
+    };
+    let start = || {
+        let mut s = DialogueSession::new(&flow, SessionContext::new("bench", 1)).unwrap();
+        s.on_event(Event::CallStarted(info.clone())).unwrap();
+        s.on_event(Event::Answered).unwrap();
+        s
+    };
+    let session = start();
+    println!(
+        "plugin/flow_memory_per_instance: {} KiB of linear memory after answer",
+        session.memory_bytes() / 1024
+    );
+    c.bench_function("plugin/flow_call_start", |b| b.iter(|| black_box(start())));
+    c.bench_function("plugin/flow_spoken_turn", |b| {
+        b.iter_batched(
+            start,
+            |mut s| {
+                let said = voxgate_plugin_host::dialogue::Utterance {
+                    transcript: voxgate_plugin_host::dialogue::Transcript::Recognized(
+                        voxgate_plugin_host::dialogue::Recognized {
+                            text: "yes sure go ahead".into(),
+                            confidence: 0.9,
+                        },
+                    ),
+                    duration_ms: 900,
+                    barged_in: false,
+                };
+                black_box(s.on_event(Event::Utterance(said)).unwrap())
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, plugin, flow);
 criterion_main!(benches);
