@@ -156,6 +156,13 @@ lto = true
 strip = true
 codegen-units = 1
 
+# Tests run the component in wasmtime (through the testkit): optimised dependencies keep them fast.
+[profile.dev]
+debug = "line-tables-only"
+
+[profile.dev.package."*"]
+opt-level = 1
+
 # A plugin is its own workspace.
 [workspace]
 "#;
