@@ -8,8 +8,19 @@ use voxgate_plugin_host::FaultKind;
 use voxgate_plugin_host::dialogue::{Action, Event};
 
 fn answered_fault(behaviour: &str, expected: FaultKind) -> String {
+    answered_fault_with(behaviour, expected, "kv_namespace = \"echo\"")
+}
+
+/// Like [`answered_fault`], with `manifest_extra` in the manifest's `[capabilities]` (and any
+/// table after it).
+fn answered_fault_with(behaviour: &str, expected: FaultKind, manifest_extra: &str) -> String {
     let host = host();
-    let plugin = misbehaving(&host, behaviour);
+    let plugin = host
+        .load_with_manifest(
+            dist("misbehaving"),
+            &misbehaving_manifest(behaviour, manifest_extra),
+        )
+        .expect("load misbehaving.wasm");
     let mut s = session(&plugin);
     s.on_event(Event::CallStarted(call_info()))
         .expect("call-started is harmless");
@@ -36,7 +47,10 @@ fn infinite_loop_is_stopped_at_the_time_budget() {
 
 #[test]
 fn memory_bomb_hits_the_memory_cap() {
-    let detail = answered_fault("memory-bomb", FaultKind::MemoryLimit);
+    // A generous time budget, so that on a loaded machine the memory cap, not the clock, is
+    // what stops the bomb.
+    let limits = "kv_namespace = \"echo\"\n[limits]\ncallback_ms = 20000";
+    let detail = answered_fault_with("memory-bomb", FaultKind::MemoryLimit, limits);
     assert!(detail.contains("memory limit"), "{detail}");
 }
 
