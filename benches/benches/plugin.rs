@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use voxgate_plugin_host::dialogue::Event;
-use voxgate_plugin_host::types::{CallInfo, Direction, Pair};
+use voxgate_plugin_host::types::CallInfo;
 use voxgate_plugin_host::{DialogueSession, HostConfig, Plugin, PluginHost, SessionContext};
+use voxgate_plugin_testkit::samples::call_info;
 
 fn echo_plugin(host: &PluginHost) -> Arc<Plugin> {
     let wasm = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/dist/misbehaving.wasm");
@@ -25,23 +26,6 @@ fn echo_plugin(host: &PluginHost) -> Arc<Plugin> {
     let manifest = "[plugin]\nname = \"echo\"\nkind = \"dialogue\"\n[capabilities]\n\
                     kv_namespace = \"echo\"\n[config]\nbehaviour = \"echo\"\n";
     host.load_with_manifest(wasm, manifest).expect("load echo")
-}
-
-fn call_info() -> CallInfo {
-    CallInfo {
-        call_id: "bench".to_owned(),
-        direction: Direction::Outbound,
-        campaign: None,
-        route: None,
-        trunk: None,
-        callee: "13812345678".to_owned(),
-        caller: "4000123456".to_owned(),
-        variables: vec![Pair {
-            name: "name".to_owned(),
-            value: "Alex".to_owned(),
-        }],
-        flow: None,
-    }
 }
 
 /// The process's virtual memory size (`VmSize` in /proc/self/status), 0 where there is none.

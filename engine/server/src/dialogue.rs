@@ -146,7 +146,11 @@ impl DialogueTask {
                 event = events.recv() => match event {
                     Some(event) => {
                         let last = matches!(event, BotEvent::Hangup { .. });
-                        let Some(event) = self.wit_event(event) else { continue };
+                        let flow = match (&event, self.context.flow.clone()) {
+                            (BotEvent::Started, Some(path)) => read_flow(self.call, path).await,
+                            _ => None,
+                        };
+                        let Some(event) = self.wit_event(event, flow) else { continue };
                         (event, last)
                     }
                     None => break,
@@ -226,20 +230,13 @@ impl DialogueTask {
         out
     }
 
-    fn wit_event(&self, event: BotEvent) -> Option<wit::Event> {
+    /// The WIT form of a call event; `flow` is the flow file's text for `call-started`.
+    fn wit_event(&self, event: BotEvent, flow: Option<String>) -> Option<wit::Event> {
         Some(match event {
-            BotEvent::Started => {
-                let mut info = self.context.info.clone();
-                if let Some(flow) = &self.context.flow {
-                    match std::fs::read_to_string(flow) {
-                        Ok(text) => info.flow = Some(text),
-                        Err(e) => {
-                            tracing::error!(call = %self.call, "flow file {}: {e}", flow.display())
-                        }
-                    }
-                }
-                wit::Event::CallStarted(info)
-            }
+            BotEvent::Started => wit::Event::CallStarted(CallInfo {
+                flow,
+                ..self.context.info.clone()
+            }),
             BotEvent::Answered => wit::Event::Answered,
             BotEvent::SpeechStarted => wit::Event::SpeechStarted,
             BotEvent::Utterance {
@@ -293,6 +290,18 @@ impl DialogueTask {
                 return None;
             }
         })
+    }
+}
+
+/// The flow file's text, read off the engine loop; a read error is logged and the plugin gets
+/// no flow (it ends the call itself).
+async fn read_flow(call: CallHandle, path: PathBuf) -> Option<String> {
+    match tokio::fs::read_to_string(&path).await {
+        Ok(text) => Some(text),
+        Err(e) => {
+            tracing::error!(%call, "flow file {}: {e}", path.display());
+            None
+        }
     }
 }
 

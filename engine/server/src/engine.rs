@@ -959,13 +959,11 @@ impl Engine {
                     }
                 }
                 Action::Play { parts, barge_in } => {
-                    let endpointing = match barge_in {
-                        Some(on) => EndpointingOverrides {
-                            barge_in: Some(on),
-                            ..active.endpointing
-                        },
-                        None => active.endpointing,
-                    };
+                    let endpointing = EndpointingOverrides {
+                        barge_in,
+                        ..EndpointingOverrides::NONE
+                    }
+                    .over(&active.endpointing);
                     let pieces =
                         resolve_prompts(&mut self.prompts, handle, &active.prompt_base, &parts);
                     if pieces.is_empty() {
@@ -982,8 +980,8 @@ impl Engine {
                 }
                 Action::StopPlayback => send_media(active, MediaCommand::Stop),
                 Action::Listen(overrides) => {
-                    let merged = merge_overrides(&active.endpointing, &overrides);
-                    send_media(active, MediaCommand::Listen(merged));
+                    let endpointing = overrides.over(&active.endpointing);
+                    send_media(active, MediaCommand::Listen(endpointing));
                 }
                 Action::Dialogue(event) => {
                     let last = matches!(event, BotEvent::Hangup { .. });
@@ -1168,22 +1166,6 @@ fn resolve_prompts(
             }
         })
         .collect()
-}
-
-/// `over` on top of `base`, field by field.
-fn merge_overrides(
-    base: &EndpointingOverrides,
-    over: &EndpointingOverrides,
-) -> EndpointingOverrides {
-    EndpointingOverrides {
-        min_speech_ms: over.min_speech_ms.or(base.min_speech_ms),
-        end_silence_ms: over.end_silence_ms.or(base.end_silence_ms),
-        no_input_ms: over.no_input_ms.or(base.no_input_ms),
-        max_utterance_ms: over.max_utterance_ms.or(base.max_utterance_ms),
-        barge_in: over.barge_in.or(base.barge_in),
-        start_threshold: over.start_threshold.or(base.start_threshold),
-        continue_threshold: over.continue_threshold.or(base.continue_threshold),
-    }
 }
 
 fn wall_clock(now: Instant) -> WallClock {

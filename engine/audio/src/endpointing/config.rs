@@ -115,6 +115,19 @@ impl EndpointingOverrides {
         }
     }
 
+    /// These overrides laid over `base`: each field set here wins, the others keep `base`'s.
+    pub fn over(&self, base: &EndpointingOverrides) -> EndpointingOverrides {
+        EndpointingOverrides {
+            min_speech_ms: self.min_speech_ms.or(base.min_speech_ms),
+            end_silence_ms: self.end_silence_ms.or(base.end_silence_ms),
+            no_input_ms: self.no_input_ms.or(base.no_input_ms),
+            max_utterance_ms: self.max_utterance_ms.or(base.max_utterance_ms),
+            barge_in: self.barge_in.or(base.barge_in),
+            start_threshold: self.start_threshold.or(base.start_threshold),
+            continue_threshold: self.continue_threshold.or(base.continue_threshold),
+        }
+    }
+
     /// The base with these overrides applied.
     pub fn apply(&self, base: &EndpointingConfig) -> EndpointingConfig {
         EndpointingConfig {
