@@ -15,6 +15,7 @@
 //! Every peer lives in its own [`TempDir`] (config, logs, recordings), kept when the test
 //! panics or `VOXGATE_KEEP_TEMP` is set, and is killed when dropped.
 
+pub mod api;
 pub mod baresip;
 pub mod error;
 pub mod linphone;

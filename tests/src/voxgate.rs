@@ -83,6 +83,9 @@ pub struct Voxgate {
     process: Option<PeerProcess>,
     sip_addr: SocketAddr,
     config: PathBuf,
+    /// The network namespace it runs in, by name.
+    netns: Option<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Voxgate {
@@ -107,34 +110,65 @@ impl Voxgate {
         let dir = TempDir::new("voxgate")?;
         let sip_addr = SocketAddr::from(([127, 0, 0, 1], free_sip_port()));
         let config = write_config(&dir, sip_addr, engine_extra, rest)?;
-        let mut command = match netns {
-            Some(ns) => ns.command(voxgate_bin()),
+        let mut engine = Voxgate {
+            dir,
+            process: None,
+            sip_addr,
+            config,
+            netns: netns.map(|ns| ns.name().to_owned()),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        };
+        engine.launch()?;
+        Ok(engine)
+    }
+
+    /// Start the engine process on this engine's config and wait until it listens.
+    fn launch(&mut self) -> Result<()> {
+        let mut command = match &self.netns {
+            Some(ns) => crate::netns::command_in(ns, voxgate_bin()),
             None => Command::new(voxgate_bin()),
         };
         command
             .arg("run")
             .arg("--config")
-            .arg(&config)
+            .arg(&self.config)
             .env("VOXGATE_LOG", "info,voxgate=debug")
-            .envs(env.iter().copied());
-        let log = dir.join("voxgate.log");
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        let log = self.dir.join("voxgate.log");
+        // After a restart the log holds the earlier run too: look only at what comes after it.
+        let before = self.log().len();
         let process = PeerProcess::spawn("voxgate", command, &log, Stdout::ToLog, false)?;
-        let mut engine = Voxgate {
-            dir,
-            process: Some(process),
-            sip_addr,
-            config,
-        };
+        self.process = Some(process);
         let ready = wait_until(Duration::from_secs(15), || {
-            engine.log().contains("SIP listening") || engine.exited()
+            self.log()
+                .get(before..)
+                .is_some_and(|l| l.contains("SIP listening"))
+                || self.exited()
         });
-        if !ready || engine.exited() {
+        if !ready || self.exited() {
             return Err(HarnessError::Peer {
                 peer: "voxgate",
-                detail: format!("did not start\n{}", engine.log()),
+                detail: format!("did not start\n{}", self.log()),
             });
         }
-        Ok(engine)
+        Ok(())
+    }
+
+    /// SIGKILL the engine (a crash: nothing is flushed, nothing is cleaned up).
+    pub fn kill(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill();
+        }
+    }
+
+    /// Start the engine again on the same config, folder and database (after [`Voxgate::kill`]
+    /// or [`Voxgate::stop`]).
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill();
+        self.launch()
     }
 
     /// The engine's process id (for CPU accounting), while it runs.

@@ -97,6 +97,7 @@ pub mod mixer;
 pub mod playback;
 pub mod recorder;
 pub mod resample;
+pub mod sit;
 pub mod timeline;
 pub mod vad;
 

@@ -247,6 +247,7 @@ impl Call {
             variables: Default::default(),
             transfers: Vec::new(),
             faults: Vec::new(),
+            early_media: None,
         };
         let mut call = Self {
             dialogue,

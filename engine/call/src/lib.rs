@@ -23,7 +23,7 @@ pub use dialogue::{BotAction, BotEvent, PromptPart, RoundNote, Transcript, Trans
 pub use digits::{DigitCollection, DigitCollector, DigitsDone};
 pub use outcome::{HangupBy, Outcome};
 pub use record::{
-    CallRecord, DialogueFault, Direction, DtmfEntry, DtmfSource, MediaSummary, PromptPlayed, Round,
-    RoundInput, TransferAttempt, WallClock,
+    CallRecord, DialogueFault, Direction, DtmfEntry, DtmfSource, EarlyMedia, MediaSummary,
+    PromptPlayed, Round, RoundInput, TransferAttempt, WallClock,
 };
 pub use script::Script;

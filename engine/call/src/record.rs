@@ -155,6 +155,18 @@ pub struct CallRecord {
     pub transfers: Vec<TransferAttempt>,
     /// Faults of the dialogue plugin; the first one sent the call to the fallback.
     pub faults: Vec<DialogueFault>,
+    /// What early media before the answer said about the attempt (a SIT tone, a carrier
+    /// announcement), when something was recognised.
+    pub early_media: Option<EarlyMedia>,
+}
+
+/// A call result recognised in early media, with its evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EarlyMedia {
+    /// The campaign result it means (`empty_number`, `powered_off`, ...).
+    pub result: String,
+    /// What was heard, e.g. "SIT vacant code: 985 Hz 380 ms, 1371 Hz 276 ms, 1777 Hz 380 ms".
+    pub evidence: String,
 }
 
 /// One round: a callee turn and how the bot answered it.

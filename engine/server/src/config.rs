@@ -60,6 +60,30 @@ pub struct Config {
     pub trunks: Vec<Trunk>,
     /// Inbound routes in file order (first match wins).
     pub routes: Vec<Route>,
+    /// The HTTP API, when `[api]` is configured.
+    pub api: Option<ApiSettings>,
+    /// Campaign files loaded at start (`[campaigns] files = [...]`).
+    pub campaigns: Vec<PathBuf>,
+}
+
+/// The HTTP API (`[api]`).
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Address to serve on.
+    pub listen: SocketAddr,
+    /// Environment variable holding the bearer token every request must carry.
+    pub token_env: String,
+}
+
+/// An operator's override of how a SIP final response maps to a call result on one trunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultOverride {
+    /// The SIP status code, or any.
+    pub code: Option<u16>,
+    /// The Q.850 cause in the Reason header, or any.
+    pub cause: Option<u16>,
+    /// The result to record.
+    pub result: voxgate_campaign::result::CallResult,
 }
 
 /// Engine-wide settings (`[engine]`).
@@ -93,6 +117,10 @@ pub struct EngineSettings {
     pub endpointing: EndpointingConfig,
     /// Where compiled plugins are cached (`[engine] plugin_cache`).
     pub plugin_cache: PathBuf,
+    /// The SQLite database of campaigns, numbers and call records (`[engine] database`).
+    pub database: PathBuf,
+    /// Engine-wide limit on new outbound calls per second.
+    pub calls_per_second: Option<f64>,
 }
 
 /// A dialogue plugin, and the flow file it interprets, named by a route or a test call.
@@ -145,6 +173,10 @@ pub struct Trunk {
     pub caller_id: String,
     /// Cancel outbound calls not answered within this time.
     pub ring_timeout: Duration,
+    /// New outbound calls per second allowed on this trunk.
+    pub calls_per_second: Option<f64>,
+    /// How this carrier's SIP finals map to call results, over the defaults.
+    pub result_overrides: Vec<ResultOverride>,
 }
 
 impl Trunk {
@@ -280,6 +312,29 @@ struct RawConfig {
     trunks: Vec<RawTrunk>,
     #[serde(default, rename = "route")]
     routes: Vec<RawRoute>,
+    api: Option<RawApi>,
+    campaigns: Option<RawCampaigns>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCampaigns {
+    files: Vec<Spanned<PathBuf>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: Spanned<String>,
+    token_env: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResultOverride {
+    code: Option<u16>,
+    cause: Option<u16>,
+    result: Spanned<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -299,6 +354,8 @@ struct RawEngine {
     noise_suppression: Option<Spanned<String>>,
     endpointing: Option<Spanned<EndpointingConfig>>,
     plugin_cache: Option<PathBuf>,
+    database: Option<PathBuf>,
+    calls_per_second: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -334,6 +391,9 @@ struct RawTrunk {
     caller_id: String,
     #[serde(default = "default_ring_timeout")]
     ring_timeout_secs: u64,
+    calls_per_second: Option<Spanned<f64>>,
+    #[serde(default)]
+    result_map: Vec<Spanned<RawResultOverride>>,
 }
 
 #[derive(Deserialize)]
@@ -539,10 +599,24 @@ impl Validator<'_> {
             }
             routes.push(self.route(r, base));
         }
+        let api = raw.api.map(|a| ApiSettings {
+            listen: self
+                .socket_addr(&a.listen, 8080, "api listen")
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            token_env: self.env_name(&a.token_env, "token_env"),
+        });
+        let campaigns = raw
+            .campaigns
+            .iter()
+            .flat_map(|c| &c.files)
+            .map(|c| self.existing_file(base, c, "campaign file"))
+            .collect();
         Config {
             engine,
             trunks,
             routes,
+            api,
+            campaigns,
         }
     }
 
@@ -619,6 +693,11 @@ impl Validator<'_> {
             ),
             shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs.unwrap_or(10)),
             codecs,
+            database: base.join(raw.database.unwrap_or_else(|| "var/voxgate.db".into())),
+            calls_per_second: raw
+                .calls_per_second
+                .as_ref()
+                .and_then(|c| self.rate(c, "calls_per_second")),
         }
     }
 
@@ -746,6 +825,68 @@ impl Validator<'_> {
             max_calls: t.max_calls,
             caller_id: t.caller_id,
             ring_timeout: Duration::from_secs(t.ring_timeout_secs),
+            calls_per_second: t
+                .calls_per_second
+                .as_ref()
+                .and_then(|c| self.rate(c, "calls_per_second")),
+            result_overrides: t
+                .result_map
+                .iter()
+                .filter_map(|r| self.result_override(r))
+                .collect(),
+        }
+    }
+
+    /// A calls-per-second limit: above 0, at most 1000.
+    fn rate(&mut self, value: &Spanned<f64>, what: &str) -> Option<f64> {
+        let v = *value.get_ref();
+        if v > 0.0 && v <= 1000.0 {
+            Some(v)
+        } else {
+            self.issue(
+                value.span(),
+                format!("{what}: {v} is out of range; expected a number above 0 and at most 1000"),
+            );
+            None
+        }
+    }
+
+    /// The NAME of an environment variable (never a secret itself).
+    fn env_name(&mut self, value: &Spanned<String>, what: &str) -> String {
+        let env = value.get_ref();
+        if env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            self.issue(value.span(), format!("{what}: `{env}` is not an environment variable name; give the NAME of a variable that holds the secret, never the secret itself"));
+        }
+        env.clone()
+    }
+
+    fn result_override(&mut self, raw: &Spanned<RawResultOverride>) -> Option<ResultOverride> {
+        let r = raw.get_ref();
+        if r.code.is_none() && r.cause.is_none() {
+            self.issue(
+                raw.span(),
+                "a result_map entry needs `code` (SIP status), `cause` (Q.850) or both".into(),
+            );
+            return None;
+        }
+        if let Some(code) = r.code
+            && !(300..=699).contains(&code)
+        {
+            self.issue(
+                raw.span(),
+                format!("code {code}: expected a SIP final failure status, 300-699"),
+            );
+        }
+        match r.result.get_ref().parse() {
+            Ok(result) => Some(ResultOverride {
+                code: r.code,
+                cause: r.cause,
+                result,
+            }),
+            Err(e) => {
+                self.issue(r.result.span(), e.to_string());
+                None
+            }
         }
     }
 
@@ -825,6 +966,15 @@ pub fn is_flow_file(path: &Path) -> bool {
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
         .is_some_and(|table| table.contains_key("flow"))
+}
+
+/// Whether `path` is a campaign file (it names a trunk and call windows) rather than an
+/// engine configuration. A file that does not parse is not one: the config check reports it.
+pub fn is_campaign_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .is_some_and(|table| table.contains_key("trunk") && table.contains_key("windows"))
 }
 
 /// Every problem in a flow file, located in that file (empty when it is valid).

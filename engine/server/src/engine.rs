@@ -83,6 +83,75 @@ pub enum CallDialogue {
     Plugin(DialoguePlugin),
 }
 
+/// One outbound call to place.
+pub struct DialRequest {
+    /// The trunk to call through.
+    pub trunk: Trunk,
+    /// The number to dial (the trunk's prefix is added).
+    pub number: String,
+    /// Caller ID to show instead of the trunk's.
+    pub caller_id: Option<String>,
+    /// What runs the call.
+    pub dialogue: CallDialogue,
+    /// Record the call to this stereo WAV file.
+    pub recording: Option<PathBuf>,
+    /// Ring time-out instead of the trunk's.
+    pub ring_timeout: Option<Duration>,
+    /// Prompt variables for the dialogue (number-list columns, campaign defaults).
+    pub variables: Vec<(String, String)>,
+    /// Background sound mixed under the bot and its gain in dB.
+    pub background: Option<(PathBuf, f32)>,
+    /// The campaign attempt id, reported back with the record when the call ends.
+    pub attempt: Option<u64>,
+}
+
+impl DialRequest {
+    /// A plain test call: trunk defaults, no recording, no variables.
+    pub fn new(trunk: Trunk, number: String, dialogue: CallDialogue) -> Self {
+        Self {
+            trunk,
+            number,
+            caller_id: None,
+            dialogue,
+            recording: None,
+            ring_timeout: None,
+            variables: Vec::new(),
+            background: None,
+            attempt: None,
+        }
+    }
+}
+
+/// Why a campaign call was not placed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DialError {
+    /// The engine is shutting down.
+    #[error("the engine is shutting down")]
+    ShuttingDown,
+    /// The call could not be set up.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// The end of a campaign call.
+#[derive(Debug)]
+pub struct CallEnded {
+    /// The attempt id from the request.
+    pub attempt: u64,
+    /// The call's record, when a call was placed.
+    pub record: Option<Box<CallRecord>>,
+    /// Why no call was placed.
+    pub error: Option<DialError>,
+}
+
+/// A campaign service's end of the engine: send dial requests, receive call ends.
+pub struct CampaignLink {
+    /// Dial requests into the engine loop.
+    pub requests: mpsc::UnboundedSender<DialRequest>,
+    /// Ends of the calls those requests placed (or could not place).
+    pub ended: mpsc::UnboundedReceiver<CallEnded>,
+}
+
 struct ActiveCall {
     call: Call,
     trunk: Option<String>,
@@ -114,6 +183,8 @@ struct ActiveCall {
     dialogue_pending: bool,
     /// The record is written by then whatever is still pending.
     write_by: Option<Instant>,
+    /// The campaign attempt this call is, if a campaign placed it.
+    attempt: Option<u64>,
 }
 
 impl ActiveCall {
@@ -137,6 +208,7 @@ impl ActiveCall {
             media_closed: None,
             dialogue_pending: false,
             write_by: None,
+            attempt: None,
         }
     }
 }
@@ -197,6 +269,12 @@ pub struct Engine {
     mode: Mode,
     rejected_requests: u64,
     local_addr: SocketAddr,
+    /// Dial requests from the campaign service, once linked.
+    dial_requests: Option<mpsc::UnboundedReceiver<DialRequest>>,
+    /// Where ends of campaign calls go.
+    ended_tx: Option<mpsc::UnboundedSender<CallEnded>>,
+    /// Keep finished records to return from `run` (a test call), not for a long-running engine.
+    keep_records: bool,
 }
 
 impl Engine {
@@ -273,7 +351,15 @@ impl Engine {
             mode: Mode::Serving,
             rejected_requests: 0,
             local_addr,
+            dial_requests: None,
+            ended_tx: None,
+            keep_records: false,
         })
+    }
+
+    /// The plugin host (shared: post-call jobs run on it too; its fault counts feed metrics).
+    pub fn plugin_host(&self) -> PluginHost {
+        self.plugins.clone()
     }
 
     /// The address SIP is served on (UDP and TCP).
@@ -335,17 +421,25 @@ impl Engine {
         Ok(())
     }
 
-    /// Place one outbound call through `trunk`, run by `dialogue`.
-    pub fn dial(
-        &mut self,
-        trunk: &Trunk,
-        number: &str,
-        dialogue: CallDialogue,
-        recording: Option<PathBuf>,
-    ) -> Result<CallHandle, EngineError> {
+    /// Place one outbound call as `request` says.
+    pub fn dial(&mut self, request: DialRequest) -> Result<CallHandle, EngineError> {
+        let DialRequest {
+            trunk,
+            number,
+            caller_id,
+            dialogue,
+            recording,
+            ring_timeout,
+            variables,
+            background,
+            attempt,
+        } = request;
         let now = Instant::now();
         if let CallDialogue::Prompt(prompt) = &dialogue {
             self.prompts.load_file(prompt)?;
+        }
+        if let Some((file, _)) = &background {
+            self.prompts.load_file(file)?;
         }
         let gateway = *trunk.gateways.first().ok_or(EngineError::NoMediaPort)?;
         let (port, sockets) = self.bind_media_port()?;
@@ -362,13 +456,14 @@ impl Engine {
             }),
             TrunkAuth::Ip { .. } => None,
         };
+        let from = caller_id.unwrap_or_else(|| trunk.caller_id.clone());
         let handle = self.endpoint.invite(
             now,
             OutgoingInvite {
                 destination: gateway,
                 transport: trunk.transport,
                 request_uri: target.clone(),
-                from_uri: format!("sip:{}@{}", trunk.caller_id, self.local_addr),
+                from_uri: format!("sip:{}@{}", from, self.local_addr),
                 from_display: None,
                 to_uri: target.clone(),
                 sdp: offer.to_string().into_bytes(),
@@ -381,10 +476,10 @@ impl Engine {
             direction: Direction::Outbound,
             trunk: Some(trunk.name.clone()),
             route: None,
-            from: trunk.caller_id.clone(),
-            to: number.to_owned(),
+            from,
+            to: number,
             remote_address: Some(gateway.to_string()),
-            ring_timeout: Some(trunk.ring_timeout),
+            ring_timeout: Some(ring_timeout.unwrap_or(trunk.ring_timeout)),
             recording: recording.as_ref().map(|p| p.display().to_string()),
             max_duration: Duration::from_secs(300),
             fallback_prompt: None,
@@ -398,26 +493,65 @@ impl Engine {
                 };
                 (Dialogue::Script(script), None)
             }
-            CallDialogue::Plugin(plugin) => match self.start_plugin(handle, &setup, &plugin, &[]) {
-                Ok(link) => (Dialogue::Plugin, Some(link)),
-                Err(e) => {
-                    self.ports.release(port);
-                    let _ = self.endpoint.cancel(now, handle);
-                    return Err(e);
+            CallDialogue::Plugin(plugin) => {
+                match self.start_plugin(handle, &setup, &plugin, &variables) {
+                    Ok(link) => (Dialogue::Plugin, Some(link)),
+                    Err(e) => {
+                        self.ports.release(port);
+                        let _ = self.endpoint.cancel(now, handle);
+                        return Err(e);
+                    }
                 }
-            },
+            }
         };
         let call = Call::outbound(now, wall_clock(now), setup, kind);
         let mut active = ActiveCall::new(call, Some(trunk.name.clone()), port, sockets);
         if let Some(link) = plugin {
-            link.attach(&mut active, &[]);
+            link.attach(&mut active, &variables);
         }
         active.offer = Some(offer);
         active.recording = recording;
+        active.background = background;
+        active.attempt = attempt;
         self.calls.insert(handle, active);
         self.touched.push(handle);
         self.flush(now);
         Ok(handle)
+    }
+
+    /// Take outbound calls from a campaign service: returns where to send requests and where
+    /// the ends of those calls are reported.
+    pub fn campaign_link(&mut self) -> CampaignLink {
+        let (requests_tx, requests_rx) = mpsc::unbounded_channel();
+        let (ended_tx, ended_rx) = mpsc::unbounded_channel();
+        self.dial_requests = Some(requests_rx);
+        self.ended_tx = Some(ended_tx);
+        CampaignLink {
+            requests: requests_tx,
+            ended: ended_rx,
+        }
+    }
+
+    /// A campaign asked for a call: place it, or report at once why it could not be placed.
+    fn on_dial_request(&mut self, request: DialRequest) {
+        let attempt = request.attempt;
+        let error = if matches!(self.mode, Mode::Draining { .. }) {
+            Some(DialError::ShuttingDown)
+        } else if self.calls.len() >= self.config.engine.max_calls {
+            Some(DialError::Failed("engine call limit reached".into()))
+        } else {
+            self.dial(request)
+                .err()
+                .map(|e| DialError::Failed(e.to_string()))
+        };
+        if let (Some(error), Some(attempt), Some(tx)) = (error, attempt, &self.ended_tx) {
+            tracing::warn!(attempt, "campaign call not placed: {error}");
+            let _ = tx.send(CallEnded {
+                attempt,
+                record: None,
+                error: Some(error),
+            });
+        }
     }
 
     /// Start the plugin task of a call about to be created.
@@ -456,13 +590,15 @@ impl Engine {
     }
 
     /// Run until `stop` resolves and running calls have ended (or the grace period is over),
-    /// or, with `until_idle`, until no call is left. Returns the records written.
+    /// or, with `until_idle`, until no call is left. With `until_idle` (a test call) returns the
+    /// records written; a long-running engine keeps none in memory.
     pub async fn run(
         mut self,
         stop: impl std::future::Future<Output = ()>,
         until_idle: bool,
     ) -> Vec<CallRecord> {
         tokio::pin!(stop);
+        self.keep_records = until_idle;
         let mut stop_seen = false;
         loop {
             if until_idle && self.calls.is_empty() {
@@ -491,6 +627,9 @@ impl Engine {
                     let now = Instant::now();
                     self.on_dialogue_report(now, report);
                     self.flush(now);
+                }
+                Some(request) = recv_dial(&mut self.dial_requests) => {
+                    self.on_dial_request(request);
                 }
                 () = &mut stop, if !stop_seen => {
                     stop_seen = true;
@@ -1056,7 +1195,16 @@ impl Engine {
             tracing::error!(%handle, "cannot write call record: {e}");
         }
         tracing::info!(%handle, call_id = %record.call_id, outcome = ?record.outcome, code = ?record.sip_code, digits = %record.digits, "call ended");
-        self.finished.push(record);
+        if let (Some(attempt), Some(tx)) = (active.attempt, &self.ended_tx) {
+            let _ = tx.send(CallEnded {
+                attempt,
+                record: Some(Box::new(record.clone())),
+                error: None,
+            });
+        }
+        if self.keep_records {
+            self.finished.push(record);
+        }
     }
 
     fn bind_media_port(
@@ -1102,6 +1250,16 @@ impl Engine {
             .engine
             .recordings_dir
             .join(format!("{safe}.wav"))
+    }
+}
+
+/// The next dial request, or never when no campaign service is linked.
+async fn recv_dial(
+    requests: &mut Option<mpsc::UnboundedReceiver<DialRequest>>,
+) -> Option<DialRequest> {
+    match requests {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,25 +1,35 @@
 //! `voxgate`: the engine binary.
 
+mod api;
+mod campaign_cli;
+mod campaigns;
 mod config;
 mod dialogue;
 mod engine;
 mod http;
 mod media;
+mod metrics;
+mod outbox;
 mod plugin_cli;
+mod post_call;
 mod recording;
 mod records;
 mod simulate;
 mod sip_io;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::campaigns::CampaignService;
 use crate::config::{Config, DialoguePlugin};
-use crate::engine::{CallDialogue, Engine};
+use crate::engine::{CallDialogue, DialRequest, Engine};
+use crate::http::HttpClient;
+use crate::metrics::Metrics;
+use crate::post_call::PostCall;
 
 /// voxgate: telephony media engine for voice-bot call campaigns.
 #[derive(Parser)]
@@ -63,7 +73,12 @@ enum Command {
         /// Number to dial (the trunk's dial prefix is added).
         number: String,
     },
-    /// Validate configuration and flow files; print every error as file:line:column.
+    /// Run campaigns through the engine's HTTP API: list, load, start, pause, import, ...
+    Campaign(campaign_cli::CampaignArgs),
+    /// Print the JSON Schema of campaign files (for editors: e.g. taplo or VS Code's Even Better
+    /// TOML with `#:schema ./campaign.schema.json`).
+    Schema,
+    /// Validate configuration, campaign and flow files; print every error as file:line:column.
     Check {
         /// Files to check.
         #[arg(required = true)]
@@ -136,6 +151,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { files } => check(&files),
+        Command::Campaign(args) => with_runtime(campaign_cli::run(args)),
+        Command::Schema => {
+            let schema = voxgate_campaign::spec::campaign_json_schema();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
         Command::Simulate {
             plugin,
             flow,
@@ -196,6 +220,22 @@ fn check(files: &[PathBuf]) -> ExitCode {
                 eprintln!("error: {issue}");
             }
             failed |= !issues.is_empty();
+            continue;
+        }
+        if config::is_campaign_file(file) {
+            match voxgate_campaign::spec::load_campaign(file) {
+                Ok(c) => println!(
+                    "{}: ok (campaign `{}` on trunk `{}`, {} number lists)",
+                    file.display(),
+                    c.name,
+                    c.trunk,
+                    c.numbers.len()
+                ),
+                Err(e) => {
+                    eprintln!("{e}");
+                    failed = true;
+                }
+            }
             continue;
         }
         match Config::load(file) {
@@ -330,11 +370,98 @@ async fn run(config_path: PathBuf) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    // Only now, with prompts decoded and secrets found, is the engine ready.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let service = match start_campaigns(&config, &config_path, &mut engine, stopped.clone()).await {
+        Ok(service) => service,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Only now, with prompts decoded, secrets found and the API up, is the engine ready.
     tracing::info!(address = %engine.local_addr(), "SIP listening on UDP and TCP");
-    let records = engine.run(shutdown_signal(), false).await;
-    tracing::info!(calls = records.len(), "stopped");
+    let _ = engine.run(stopped(), false).await;
+    // The engine is gone, so is the service's link: it records the last ends and stops.
+    let _ = service.await;
+    tracing::info!("stopped");
     ExitCode::SUCCESS
+}
+
+/// Start the campaign service, the webhook outbox and (when configured) the HTTP API; returns
+/// the service's task.
+async fn start_campaigns<F>(
+    config: &Arc<Config>,
+    config_path: &Path,
+    engine: &mut Engine,
+    stopped: impl Fn() -> F + Send + 'static,
+) -> Result<tokio::task::JoinHandle<()>, String>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let metrics = Arc::new(Metrics::default());
+    let host = engine.plugin_host();
+    let outbox_wake = Arc::new(tokio::sync::Notify::new());
+    let config_dir = config_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let (service, handle) = CampaignService::start(
+        config.clone(),
+        config_dir,
+        engine.campaign_link(),
+        metrics.clone(),
+        outbox_wake.clone(),
+        PostCall::new(Arc::new(host.clone()), HttpClient::new()),
+    )?;
+    let open = || {
+        voxgate_store::Store::open(&config.engine.database)
+            .map(|s| Arc::new(std::sync::Mutex::new(s)))
+            .map_err(|e| format!("database {}: {e}", config.engine.database.display()))
+    };
+    tokio::spawn(outbox::deliver(open()?, outbox_wake, metrics.clone()));
+    let faults = metrics.clone();
+    tokio::spawn(async move {
+        loop {
+            faults.set_plugin_faults(host.fault_counts());
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    });
+    if let Some(api) = &config.api {
+        let token = std::env::var(&api.token_env).map_err(|_| {
+            format!(
+                "[api] token_env: environment variable {} is not set; set it to the bearer token API clients must send",
+                api.token_env
+            )
+        })?;
+        let listener = tokio::net::TcpListener::bind(api.listen)
+            .await
+            .map_err(|e| format!("cannot listen for the API on {}: {e}", api.listen))?;
+        let state = api::ApiState::new(
+            handle,
+            open()?,
+            metrics,
+            config.engine.recordings_dir.clone(),
+            token,
+        );
+        let shutdown = stopped();
+        tokio::spawn(async move {
+            if let Err(e) = api::serve(listener, state, shutdown).await {
+                tracing::error!("API server: {e}");
+            }
+        });
+        tracing::info!(address = %api.listen, "HTTP API listening");
+    }
+    Ok(tokio::spawn(service.run(stopped())))
 }
 
 async fn call(
@@ -365,7 +492,11 @@ async fn call(
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = engine.dial(&trunk, &number, dialogue, record) {
+    let request = DialRequest {
+        recording: record,
+        ..DialRequest::new(trunk, number, dialogue)
+    };
+    if let Err(e) = engine.dial(request) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
