@@ -217,7 +217,7 @@ fn a_crash_mid_campaign_loses_no_record_and_dials_no_number_twice() {
             .replace("calls_per_second = 20", "calls_per_second = 4"),
     )
     .expect("write");
-    let mut sipp = SippOptions::uas("uas_answer_then_bye")
+    let sipp = SippOptions::uas("uas_answer_then_bye")
         .calls(1000)
         .duration(Duration::from_millis(2500))
         .timeout(Duration::from_secs(120))

@@ -60,9 +60,7 @@ impl FakeCampaigns {
 impl CampaignControl for FakeCampaigns {
     fn load(&self, source: CampaignSource) -> BoxFuture<'_, Result<CampaignInfo, ServiceError>> {
         Box::pin(async move {
-            let CampaignSource::Text(text) = source else {
-                return Err(ServiceError::Invalid("the fake loads text only".into()));
-            };
+            let CampaignSource::Text(text) = source;
             let table: toml::Table =
                 toml::from_str(&text).map_err(|e| ServiceError::Invalid(e.to_string()))?;
             let Some(id) = table.get("name").and_then(|v| v.as_str()) else {
