@@ -10,8 +10,8 @@ use crate::dialogue::{BotAction, BotEvent, PromptPart, Transcript, TransferTarge
 use crate::digits::{DigitCollection, DigitCollector, DigitsDone};
 use crate::outcome::{HangupBy, Outcome};
 use crate::record::{
-    CallRecord, DialogueFault, Direction, DtmfEntry, DtmfSource, PromptPlayed, Round, RoundInput,
-    TransferAttempt, WallClock,
+    CallRecord, DialogueFault, Direction, DtmfEntry, DtmfSource, EarlyMedia, PromptPlayed, Round,
+    RoundInput, TransferAttempt, WallClock,
 };
 use crate::script::Script;
 
@@ -118,6 +118,14 @@ pub enum MediaInput {
     },
     /// Nothing was said within the no-input time after listening started.
     NoInput,
+    /// Early media before the answer said what became of the attempt (a SIT tone, a carrier
+    /// announcement). Kept on the record; ignored once the call is answered.
+    EarlyMedia {
+        /// The campaign result it means (`empty_number`, `line_fault`, ...).
+        result: String,
+        /// What was heard.
+        evidence: String,
+    },
 }
 
 /// What the server must do for the call.
@@ -337,14 +345,22 @@ impl Call {
     /// Feed a media fact.
     pub fn handle_media(&mut self, now: Instant, input: MediaInput) {
         if !matches!(self.stage, Stage::Talking | Stage::Closing) {
-            if let MediaInput::Dtmf {
-                digit,
-                source,
-                duration_ms,
-            } = input
-                && self.stage != Stage::Ended
-            {
-                self.log_digit(now, digit, source, duration_ms);
+            if self.stage == Stage::Ended {
+                return;
+            }
+            match input {
+                MediaInput::Dtmf {
+                    digit,
+                    source,
+                    duration_ms,
+                } => self.log_digit(now, digit, source, duration_ms),
+                MediaInput::EarlyMedia { result, evidence }
+                    if self.record.early_media.is_none()
+                        && self.record.answer_unix_ms.is_none() =>
+                {
+                    self.record.early_media = Some(EarlyMedia { result, evidence });
+                }
+                _ => {}
             }
             return;
         }
@@ -395,6 +411,8 @@ impl Call {
                     self.dispatch(now, BotEvent::NoInput);
                 }
             }
+            // Tones after the answer are not early media.
+            MediaInput::EarlyMedia { .. } => {}
         }
     }
 

@@ -248,3 +248,43 @@ fn barge_in_cuts_the_prompt_and_moves_on() {
     assert_eq!(drain(&mut call), [play("bye.wav", Some(false))]);
     assert_eq!(call.record().digits, "5");
 }
+
+#[test]
+fn early_media_before_the_answer_lands_on_the_record_once() {
+    let t0 = Instant::now();
+    let mut call = Call::outbound(t0, clock(t0), setup(Direction::Outbound), ivr());
+    call.handle_signal(t0, Signal::Progress { code: 183 });
+    call.handle_media(
+        t0,
+        MediaInput::EarlyMedia {
+            result: "empty_number".into(),
+            evidence: "SIT vacant code: 985 Hz 380 ms, 1371 Hz 276 ms, 1777 Hz 380 ms".into(),
+        },
+    );
+    call.handle_media(
+        t0,
+        MediaInput::EarlyMedia {
+            result: "line_fault".into(),
+            evidence: "a second tone".into(),
+        },
+    );
+    let early = call.record().early_media.clone().expect("early media kept");
+    assert_eq!(early.result, "empty_number");
+    assert!(early.evidence.starts_with("SIT vacant code"));
+    call.handle_signal(
+        t0 + Duration::from_secs(2),
+        Signal::Failed {
+            code: 404,
+            reason: "Not Found".into(),
+            reason_header: None,
+        },
+    );
+    assert!(call.is_finished());
+    assert_eq!(
+        call.record()
+            .early_media
+            .as_ref()
+            .map(|e| e.result.as_str()),
+        Some("empty_number")
+    );
+}

@@ -284,7 +284,7 @@ pub fn sit_result(category: &str) -> CallResult {
     match category {
         "vacant" => CallResult::EmptyNumber,
         "intercept" => CallResult::CarrierIntercepted,
-        "ineffective" => CallResult::Unreachable,
+        "ineffective" | "ineffective_other" => CallResult::Unreachable,
         _ => CallResult::LineFault,
     }
 }

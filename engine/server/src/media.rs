@@ -14,8 +14,10 @@ use voxgate_audio::endpointing::{EndpointingOverrides, VoiceEvent};
 use voxgate_audio::front_end::VoiceFrontEnd;
 use voxgate_audio::mixer::BackgroundMixer;
 use voxgate_audio::playback::{Playback, PlaybackEvent, Prompt};
+use voxgate_audio::sit::SitDetector;
 use voxgate_audio::timeline::{TimelineEntry, VoiceTimeline};
 use voxgate_call::{DtmfSource, MediaInput, MediaSummary, Transcript};
+use voxgate_campaign::result_map::sit_result;
 use voxgate_codecs::{AudioDecoder, AudioEncoder, Codec, OpusSettings};
 use voxgate_rtp::{MediaEvent, Pacer, PlayoutFrame, RtpSession, SessionConfig};
 use voxgate_sip::CallHandle;
@@ -235,6 +237,8 @@ async fn run(
         background,
     } = setup;
     let codec = codec_for(negotiated.codec);
+    // 8 kHz is a rate the detector supports, so this is always Some.
+    let mut sit = SitDetector::new(PCM_RATE).ok();
     let coders = codec
         .encoder(PCM_RATE, &opus_settings(negotiated.remote_opus.as_ref()))
         .and_then(|e| Ok((e, codec.decoder(PCM_RATE)?)));
@@ -334,6 +338,17 @@ async fn run(
                         PlayoutFrame::Silence => {}
                     }
                     received.resize(FRAME_SAMPLES, 0);
+                    // Special information tones in early media say why an attempt failed
+                    // (vacant number, intercept, no circuit) before the final response does.
+                    if let Some(tone) = sit.as_mut().and_then(|d| d.push(&received)) {
+                        let result = sit_result(tone.category.as_str());
+                        tracing::info!(%call, %result, "{tone}");
+                        let input = MediaInput::EarlyMedia {
+                            result: result.as_str().to_owned(),
+                            evidence: tone.to_string(),
+                        };
+                        let _ = reports.send(MediaReport::Input(call, input));
+                    }
                     voice.hear(call, frame_clock, &received, |input| {
                         let _ = reports.send(MediaReport::Input(call, input));
                     });

@@ -14,6 +14,9 @@ use voxgate_campaign::calendar::CallWindow;
 use voxgate_campaign::dialer::{AttemptId, Decision, Dialer, NumberState, Status};
 use voxgate_campaign::result::CallResult;
 
+/// How long the simulated engine is down when it crashes and restarts.
+const RESTART_MS: i64 = 5_000;
+
 pub use world::{CampaignSpec, Carrier, Daily, Rng, Start};
 
 /// One attempt of one number as the simulation saw it.
@@ -170,6 +173,9 @@ impl Sim {
     /// The engine dies: calls up are lost, the dialer is rebuilt from the store mirror.
     pub fn crash_and_restart(&mut self) {
         self.restarts += 1;
+        // A restart takes seconds; the new dialer's token buckets start full, which is what
+        // the old ones would have refilled to over that time.
+        self.now += RESTART_MS;
         self.events.clear();
         self.calls.clear();
         self.cooling.clear();
@@ -214,7 +220,10 @@ impl Sim {
                 rec.result = Some(CallResult::EngineError);
                 recovered += 1;
             }
-            if !self.paused.iter().any(|(_, c, _)| c == id) {
+            // As the service does: only a campaign stored as running runs again; a
+            // paused or finished one stays so.
+            let paused = self.paused.iter().any(|(_, c, _)| c == id);
+            if !paused && !self.finished.contains_key(id) {
                 dialer
                     .set_status(self.now, id, Status::Running)
                     .expect("start");
