@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod baresip;
+pub mod demo;
 pub mod error;
 pub mod linphone;
 pub mod netns;

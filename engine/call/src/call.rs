@@ -345,19 +345,18 @@ impl Call {
     /// Feed a media fact.
     pub fn handle_media(&mut self, now: Instant, input: MediaInput) {
         if !matches!(self.stage, Stage::Talking | Stage::Closing) {
-            if self.stage == Stage::Ended {
-                return;
-            }
             match input {
                 MediaInput::Dtmf {
                     digit,
                     source,
                     duration_ms,
-                } => self.log_digit(now, digit, source, duration_ms),
+                } if self.stage != Stage::Ended => self.log_digit(now, digit, source, duration_ms),
                 MediaInput::EarlyMedia { result, evidence }
                     if self.record.early_media.is_none()
                         && self.record.answer_unix_ms.is_none() =>
                 {
+                    // Also after the end: a carrier announcement may be recognised only after
+                    // the final response arrived (the record is written when the media closed).
                     self.record.early_media = Some(EarlyMedia { result, evidence });
                 }
                 _ => {}

@@ -288,3 +288,40 @@ fn early_media_before_the_answer_lands_on_the_record_once() {
         Some("empty_number")
     );
 }
+
+#[test]
+fn an_announcement_recognised_after_the_final_response_still_lands() {
+    let t0 = Instant::now();
+    let mut call = Call::outbound(t0, clock(t0), setup(Direction::Outbound), ivr());
+    call.handle_signal(t0, Signal::Progress { code: 183 });
+    call.handle_signal(
+        t0 + Duration::from_secs(6),
+        Signal::Failed {
+            code: 480,
+            reason: "Temporarily Unavailable".into(),
+            reason_header: None,
+        },
+    );
+    assert!(call.is_finished());
+    call.handle_media(
+        t0 + Duration::from_secs(6),
+        MediaInput::Dtmf {
+            digit: '1',
+            source: DtmfSource::Rfc4733,
+            duration_ms: Some(100),
+        },
+    );
+    call.handle_media(
+        t0 + Duration::from_secs(6),
+        MediaInput::EarlyMedia {
+            result: "powered_off".into(),
+            evidence: "announcement \"the subscriber you dialled is switched off\"".into(),
+        },
+    );
+    let record = call.record();
+    assert_eq!(
+        record.early_media.as_ref().map(|e| e.result.as_str()),
+        Some("powered_off")
+    );
+    assert!(record.dtmf.is_empty(), "no digits after the end");
+}

@@ -246,6 +246,8 @@ const ANNOUNCEMENTS: &[(&str, CallResult)] = &[
     ("does not exist", CallResult::EmptyNumber),
     ("is not a working number", CallResult::EmptyNumber),
     ("switched off", CallResult::PoweredOff),
+    ("switch off", CallResult::PoweredOff),
+    ("turned off", CallResult::PoweredOff),
     ("powered off", CallResult::PoweredOff),
     ("suspended", CallResult::Suspended),
     ("disconnected", CallResult::Suspended),

@@ -46,7 +46,7 @@ use std::path::Path;
 pub use issue::{SpecErrors, SpecIssue};
 pub use model::{
     Background, Campaign, Country, DialogueChoice, DialoguePlan, FollowUp, FollowUpAction,
-    NumberSource, PostCall, StopConditions, Webhook,
+    NumberSource, PostCall, Speech, StopConditions, Webhook,
 };
 
 use crate::calendar::Holidays;

@@ -15,7 +15,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use reqwest::{Method, Url};
 use serde_json::Value;
 
-use text::{campaign_table, compare_text, import_text, records_table, status_text, str_of};
+use text::{
+    campaign_table, compare_text, import_text, records_table, status_text, str_of, transcript_text,
+};
 
 #[cfg(test)]
 mod tests;
@@ -104,6 +106,11 @@ pub enum CampaignCommand {
         /// At most this many records.
         #[arg(long, default_value_t = 50)]
         limit: u32,
+    },
+    /// Show one call turn by turn: what the bot said and what the callee answered.
+    Transcript {
+        /// The record's attempt id (the first column of `records`).
+        record: u64,
     },
     /// Export a campaign's call records to CSV or XLSX.
     Export {
@@ -354,6 +361,9 @@ async fn execute(
             query.extend(result.map(|r| ("result", r)));
             query.extend(level.map(|l| ("level", l)));
             records_table(&client.get(&["records"], &query).await?)
+        }
+        CampaignCommand::Transcript { record } => {
+            transcript_text(&client.get(&["records", &record.to_string()], &[]).await?)
         }
         CampaignCommand::Export {
             id,

@@ -14,6 +14,10 @@ use voxgate_audio::denoise::{SuppressionLevel, SuppressorConfig};
 use voxgate_audio::endpointing::{EndpointingConfig, EndpointingOverrides};
 use voxgate_sip::Transport;
 
+mod speech;
+use speech::RawSpeech;
+pub use speech::SpeechSettings;
+
 /// One problem in a configuration file, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigIssue {
@@ -64,6 +68,8 @@ pub struct Config {
     pub api: Option<ApiSettings>,
     /// Campaign files loaded at start (`[campaigns] files = [...]`).
     pub campaigns: Vec<PathBuf>,
+    /// Speech recognition and synthesis (`[speech]`).
+    pub speech: SpeechSettings,
 }
 
 /// The HTTP API (`[api]`).
@@ -314,6 +320,7 @@ struct RawConfig {
     routes: Vec<RawRoute>,
     api: Option<RawApi>,
     campaigns: Option<RawCampaigns>,
+    speech: Option<RawSpeech>,
 }
 
 #[derive(Deserialize)]
@@ -611,12 +618,16 @@ impl Validator<'_> {
             .flat_map(|c| &c.files)
             .map(|c| self.existing_file(base, c, "campaign file"))
             .collect();
+        let speech = raw.speech.map_or_else(SpeechSettings::default, |s| {
+            s.validate(base, |span, message| self.issue(span, message))
+        });
         Config {
             engine,
             trunks,
             routes,
             api,
             campaigns,
+            speech,
         }
     }
 
@@ -975,6 +986,15 @@ pub fn is_campaign_file(path: &Path) -> bool {
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
         .is_some_and(|table| table.contains_key("trunk") && table.contains_key("windows"))
+}
+
+/// Whether `path` looks like a sim-carrier persona file (a `[carrier]` table or `[[persona]]`
+/// entries).
+pub fn is_persona_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .is_some_and(|table| table.contains_key("carrier") || table.contains_key("persona"))
 }
 
 /// Every problem in a flow file, located in that file (empty when it is valid).

@@ -18,7 +18,7 @@ use voxgate_audio::playback::PromptLibrary;
 use voxgate_audio::vad::{SILERO_VAD_MODEL_SHA256, SileroModel, SileroVad};
 use voxgate_call::{
     Action, BotEvent, Call, CallRecord, CallSetup, Dialogue, DigitCollection, Direction,
-    MediaInput, PromptPart, Script, Signal, WallClock,
+    MediaInput, Script, Signal, WallClock,
 };
 use voxgate_plugin_host::{HostConfig, PluginError, PluginHost};
 use voxgate_rtp::PortAllocator;
@@ -31,10 +31,11 @@ use voxgate_sip::{
 use crate::config::{Config, DialoguePlugin, Route, Trunk, TrunkAuth};
 use crate::dialogue::{self, CallContext, DialogueReport};
 use crate::http::HttpClient;
-use crate::media::{self, MediaClosed, MediaCommand, MediaReport};
+use crate::media::{self, MediaClosed, MediaCommand, MediaReport, PlayPieces};
 use crate::recording::RecordingWriter;
 use crate::records::RecordLog;
 use crate::sip_io::{Inbound, SipIo};
+use crate::speech::{CallSpeech, SpeechProviders};
 
 /// How long after the grace period calls still tearing down may take before we exit anyway.
 const TEARDOWN_AFTER_GRACE: Duration = Duration::from_secs(5);
@@ -73,6 +74,9 @@ pub enum EngineError {
     /// A dialogue plugin could not be loaded or started.
     #[error(transparent)]
     Plugin(#[from] PluginError),
+    /// A speech provider could not be started (a missing Whisper model, a bad setting).
+    #[error("{0} (scripts/bootstrap installs the Whisper models)")]
+    Speech(String),
 }
 
 /// What runs an outbound test call.
@@ -103,6 +107,8 @@ pub struct DialRequest {
     pub background: Option<(PathBuf, f32)>,
     /// The campaign attempt id, reported back with the record when the call ends.
     pub attempt: Option<u64>,
+    /// Language, hot words and voice for the call's speech providers.
+    pub speech: CallSpeech,
 }
 
 impl DialRequest {
@@ -116,6 +122,7 @@ impl DialRequest {
             recording: None,
             ring_timeout: None,
             variables: Vec::new(),
+            speech: CallSpeech::default(),
             background: None,
             attempt: None,
         }
@@ -185,6 +192,8 @@ struct ActiveCall {
     write_by: Option<Instant>,
     /// The campaign attempt this call is, if a campaign placed it.
     attempt: Option<u64>,
+    /// The call's speech settings.
+    speech: CallSpeech,
 }
 
 impl ActiveCall {
@@ -209,6 +218,7 @@ impl ActiveCall {
             dialogue_pending: false,
             write_by: None,
             attempt: None,
+            speech: CallSpeech::default(),
         }
     }
 }
@@ -275,6 +285,8 @@ pub struct Engine {
     ended_tx: Option<mpsc::UnboundedSender<CallEnded>>,
     /// Keep finished records to return from `run` (a test call), not for a long-running engine.
     keep_records: bool,
+    /// The recogniser and synthesiser.
+    speech: SpeechProviders,
 }
 
 impl Engine {
@@ -326,6 +338,7 @@ impl Engine {
                 .max(1),
             ..HostConfig::default()
         })?;
+        let speech = SpeechProviders::start(&config.speech).map_err(EngineError::Speech)?;
         Ok(Self {
             dialogue_tx,
             dialogue_rx,
@@ -354,6 +367,7 @@ impl Engine {
             dial_requests: None,
             ended_tx: None,
             keep_records: false,
+            speech,
         })
     }
 
@@ -433,6 +447,7 @@ impl Engine {
             variables,
             background,
             attempt,
+            speech,
         } = request;
         let now = Instant::now();
         if let CallDialogue::Prompt(prompt) = &dialogue {
@@ -513,6 +528,7 @@ impl Engine {
         active.recording = recording;
         active.background = background;
         active.attempt = attempt;
+        active.speech = speech;
         self.calls.insert(handle, active);
         self.touched.push(handle);
         self.flush(now);
@@ -985,6 +1001,7 @@ impl Engine {
             recording,
             front_end,
             background,
+            asr: self.speech.call_asr(&active.speech),
         };
         active.media = Some(media::spawn(setup, self.reports_tx.clone()));
     }
@@ -1103,9 +1120,15 @@ impl Engine {
                         ..EndpointingOverrides::NONE
                     }
                     .over(&active.endpointing);
-                    let pieces =
-                        resolve_prompts(&mut self.prompts, handle, &active.prompt_base, &parts);
-                    if pieces.is_empty() {
+                    let pieces = self.speech.play_pieces(
+                        &mut self.prompts,
+                        handle,
+                        &active.prompt_base,
+                        &parts,
+                        &active.speech,
+                        &active.call.record().variables,
+                    );
+                    if matches!(&pieces, PlayPieces::Ready(p) if p.is_empty()) {
                         active.call.handle_media(now, MediaInput::PlaybackFinished);
                     } else {
                         send_media(
@@ -1297,33 +1320,6 @@ fn route_script(route: &Route) -> Script {
         }),
         goodbye: route.goodbye.as_ref().map(|p| p.display().to_string()),
     }
-}
-
-/// The decoded prompts for a play's parts. Recorded prompts resolve against `base` (the flow's
-/// folder); a missing file is logged and skipped. Text parts need a TTS provider, which this
-/// engine does not have yet: they are logged and skipped.
-fn resolve_prompts(
-    library: &mut PromptLibrary,
-    handle: CallHandle,
-    base: &std::path::Path,
-    parts: &[PromptPart],
-) -> Vec<Arc<voxgate_audio::playback::Prompt>> {
-    parts
-        .iter()
-        .filter_map(|part| match part {
-            PromptPart::File(id) => match library.load_file(&base.join(id)) {
-                Ok(prompt) => Some(prompt),
-                Err(e) => {
-                    tracing::error!(%handle, "prompt {id}: {e}");
-                    None
-                }
-            },
-            PromptPart::Tts(text) => {
-                tracing::warn!(%handle, "no TTS provider is configured; not spoken: {text}");
-                None
-            }
-        })
-        .collect()
 }
 
 fn wall_clock(now: Instant) -> WallClock {

@@ -16,6 +16,7 @@ mod recording;
 mod records;
 mod simulate;
 mod sip_io;
+mod speech;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -102,6 +103,22 @@ enum Command {
         #[arg(long, default_value = "13800138000")]
         callee: String,
     },
+    /// A simulated carrier and callees on loopback, to rehearse a campaign before it goes live:
+    /// per number a persona (ring time, outcome, early media, a spoken conversation).
+    SimCarrier {
+        /// The persona file (format: engine/sim-carrier/PERSONAS.md).
+        #[arg(long)]
+        persona: PathBuf,
+        /// Append one JSON line per finished call to this file.
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        /// The Silero VAD model it hears the bot with.
+        #[arg(long, default_value = "vad-models/silero_vad_op18_ifless.onnx")]
+        vad_model: PathBuf,
+        /// Listen on this address instead of the file's `[carrier] listen`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
     /// Create or build a plugin crate.
     Plugin {
         #[command(subcommand)]
@@ -175,6 +192,17 @@ fn main() -> ExitCode {
         ),
         Command::Plugin { command } => plugin_command(command),
         Command::Run { config } => with_runtime(run(config)),
+        Command::SimCarrier {
+            persona,
+            journal,
+            vad_model,
+            listen,
+        } => {
+            let mut options = voxgate_sim_carrier::SimCarrierOptions::new(persona, vad_model);
+            options.journal = journal;
+            options.listen = listen;
+            with_runtime(sim_carrier(options))
+        }
         Command::Call {
             config,
             trunk,
@@ -220,6 +248,20 @@ fn check(files: &[PathBuf]) -> ExitCode {
                 eprintln!("error: {issue}");
             }
             failed |= !issues.is_empty();
+            continue;
+        }
+        if config::is_persona_file(file) {
+            match voxgate_sim_carrier::load_personas(file) {
+                Ok(p) => println!(
+                    "{}: ok (sim-carrier, {} personas)",
+                    file.display(),
+                    p.personas.len()
+                ),
+                Err(e) => {
+                    eprintln!("{e}");
+                    failed = true;
+                }
+            }
             continue;
         }
         if config::is_campaign_file(file) {
@@ -349,6 +391,25 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// `voxgate sim-carrier`: the callees speak through espeak-ng (the embedded synthesiser).
+async fn sim_carrier(options: voxgate_sim_carrier::SimCarrierOptions) -> ExitCode {
+    let tts = voxgate_speech::config::TtsConfig::default();
+    let synth = match voxgate_speech::config::build_synthesizer(&tts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match voxgate_sim_carrier::run(options, synth, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 async fn run(config_path: PathBuf) -> ExitCode {

@@ -23,6 +23,10 @@ use voxgate_rtp::{MediaEvent, Pacer, PlayoutFrame, RtpSession, SessionConfig};
 use voxgate_sip::CallHandle;
 use voxgate_sip::sdp::{AudioCodec, NegotiatedMedia, OpusParameters};
 
+mod speech;
+use speech::OrderedInputs;
+pub use speech::{CallAsr, PlayPieces};
+
 /// One outbound and inbound frame.
 const FRAME: Duration = Duration::from_millis(20);
 /// The media loop's PCM rate: telephone band, whatever the codec's RTP clock.
@@ -36,14 +40,15 @@ const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 pub enum MediaCommand {
     /// Play these pieces in order, replacing what plays, with these endpointing changes.
     Play {
-        /// The prompt pieces.
-        pieces: Vec<Arc<Prompt>>,
+        /// The prompt pieces; commands behind a play still being synthesised wait for it.
+        pieces: PlayPieces,
         /// Endpointing changes while they play and while listening after them.
         endpointing: EndpointingOverrides,
     },
     /// Stop playback; silence (or the background) follows.
     Stop,
-    /// Listen now with these endpointing changes (the no-input time starts now).
+    /// Listen with these endpointing changes: now, or when the playing prompt ends (the
+    /// no-input time starts then).
     Listen(EndpointingOverrides),
     /// End the media loop, finish the recording and report statistics.
     Close,
@@ -83,6 +88,8 @@ pub struct MediaSetup {
     pub front_end: VoiceFrontEnd,
     /// The background sound (or silence).
     pub background: BackgroundMixer,
+    /// The recogniser for the callee's utterances, if one is configured.
+    pub asr: Option<CallAsr>,
 }
 
 /// Bind the RTP/RTCP pair on `ip`: `port` and `port + 1`. Must run inside the tokio runtime.
@@ -149,11 +156,13 @@ struct Voice {
     background: BackgroundMixer,
     timeline: VoiceTimeline,
     endpointing: EndpointingOverrides,
+    asr: Option<CallAsr>,
 }
 
 impl Voice {
-    /// Feed one received frame; reports what the call should know (barge-in, speech, silence).
-    fn hear(&mut self, call: CallHandle, at: Instant, pcm: &[i16], report: impl Fn(MediaInput)) {
+    /// Feed one received frame; queues what the call should know (barge-in, speech, silence,
+    /// utterances, which go through the recogniser first when there is one).
+    fn hear(&mut self, call: CallHandle, at: Instant, pcm: &[i16], inputs: &mut OrderedInputs) {
         if let Err(e) = self.front_end.push_frame(at, pcm) {
             tracing::warn!(%call, "voice front end: {e}");
         }
@@ -163,16 +172,25 @@ impl Voice {
             match event {
                 VoiceEvent::BargeIn { .. } => {
                     if self.playback.stop(at) {
-                        report(MediaInput::BargeIn);
+                        inputs.push(MediaInput::BargeIn);
                     }
                 }
-                VoiceEvent::SpeechStarted { .. } => report(MediaInput::SpeechStarted),
-                VoiceEvent::UtteranceEnded(u) => report(MediaInput::Utterance {
-                    transcript: Transcript::NoRecognizer,
-                    duration_ms: u.end.saturating_duration_since(u.start).as_millis() as u32,
-                    barged_in: u.barged_in,
-                }),
-                VoiceEvent::NoInput { .. } => report(MediaInput::NoInput),
+                VoiceEvent::SpeechStarted { .. } => inputs.push(MediaInput::SpeechStarted),
+                VoiceEvent::UtteranceEnded(u) => {
+                    let duration_ms = u.end.saturating_duration_since(u.start).as_millis() as u32;
+                    let audio = self.front_end.take_utterance_audio();
+                    match (&self.asr, audio) {
+                        (Some(asr), Some(audio)) => {
+                            inputs.push_pending(asr.recognize(audio, duration_ms, u.barged_in));
+                        }
+                        _ => inputs.push(MediaInput::Utterance {
+                            transcript: Transcript::NoRecognizer,
+                            duration_ms,
+                            barged_in: u.barged_in,
+                        }),
+                    }
+                }
+                VoiceEvent::NoInput { .. } => inputs.push(MediaInput::NoInput),
             }
         }
     }
@@ -235,6 +253,7 @@ async fn run(
         recording,
         front_end,
         background,
+        asr,
     } = setup;
     let codec = codec_for(negotiated.codec);
     // 8 kHz is a rate the detector supports, so this is always Some.
@@ -276,7 +295,11 @@ async fn run(
         background,
         timeline: VoiceTimeline::new(start),
         endpointing: EndpointingOverrides::NONE,
+        asr,
     };
+    let mut inputs = OrderedInputs::default();
+    // A play whose text is still being synthesised, with its endpointing; commands wait behind it.
+    let mut synthesizing: Option<(speech::PendingPrompts, EndpointingOverrides)> = None;
     // Nominal time of the next frame: start + n × 20 ms, whatever the scheduler did.
     let mut frame_clock = start;
     let mut received = Vec::with_capacity(FRAME_SAMPLES * 2);
@@ -298,14 +321,34 @@ async fn run(
                 && let Err(e) = session.handle_datagram(Instant::now(), from, &rtcp_buf[..n]) {
                 tracing::trace!(%call, "bad RTCP packet: {e}");
             },
-            command = commands.recv() => match command {
-                Some(MediaCommand::Play { pieces, endpointing }) => voice.play(frame_clock, pieces, endpointing),
+            () = inputs.settle_head() => {}
+            pieces = async {
+                match &mut synthesizing {
+                    Some((pending, _)) => pending.await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Some((_, endpointing)) = synthesizing.take() {
+                    play_or_finish(&mut voice, frame_clock, pieces, endpointing, &mut inputs);
+                }
+            }
+            command = commands.recv(), if synthesizing.is_none() => match command {
+                Some(MediaCommand::Play { pieces: PlayPieces::Ready(pieces), endpointing }) => {
+                    play_or_finish(&mut voice, frame_clock, pieces, endpointing, &mut inputs);
+                }
+                Some(MediaCommand::Play { pieces: PlayPieces::Synthesizing(pending), endpointing }) => {
+                    synthesizing = Some((pending, endpointing));
+                }
                 Some(MediaCommand::Stop) => {
                     voice.playback.stop(frame_clock);
                 }
                 Some(MediaCommand::Listen(endpointing)) => {
                     voice.endpointing = endpointing;
-                    voice.front_end.listen(frame_clock, &endpointing);
+                    // While a prompt plays, listening starts when it ends (the no-input time
+                    // counts from there); see `Voice::speak`.
+                    if !voice.playback.is_active() {
+                        voice.front_end.listen(frame_clock, &endpointing);
+                    }
                 }
                 Some(MediaCommand::Close) | None => break,
             },
@@ -347,13 +390,11 @@ async fn run(
                             result: result.as_str().to_owned(),
                             evidence: tone.to_string(),
                         };
-                        let _ = reports.send(MediaReport::Input(call, input));
+                        inputs.push(input);
                     }
-                    voice.hear(call, frame_clock, &received, |input| {
-                        let _ = reports.send(MediaReport::Input(call, input));
-                    });
+                    voice.hear(call, frame_clock, &received, &mut inputs);
                     if voice.speak(frame_clock, codec, encoder.as_mut(), &mut sent, &mut payload) {
-                        let _ = reports.send(MediaReport::Input(call, MediaInput::PlaybackFinished));
+                        inputs.push(MediaInput::PlaybackFinished);
                     }
                     if let Some(t) = session.send_audio(now, &payload) {
                         let _ = rtp.try_send_to(&t.payload, t.destination);
@@ -376,7 +417,7 @@ async fn run(
                         source: DtmfSource::Rfc4733,
                         duration_ms: Some(duration.as_millis() as u32),
                     };
-                    let _ = reports.send(MediaReport::Input(call, input));
+                    inputs.push(input);
                 }
                 MediaEvent::RemoteLatched { address } => {
                     tracing::debug!(%call, %address, "RTP latched")
@@ -384,6 +425,20 @@ async fn run(
                 other => tracing::debug!(%call, "media event {other:?}"),
             }
         }
+        inputs.drain_ready(|input| {
+            let _ = reports.send(MediaReport::Input(call, input));
+        });
+    }
+    // Recognitions still running (each bounded by its deadline) report before the media closes:
+    // a carrier announcement that ended just before the final response still classifies it.
+    loop {
+        inputs.drain_ready(|input| {
+            let _ = reports.send(MediaReport::Input(call, input));
+        });
+        if !inputs.is_waiting() {
+            break;
+        }
+        inputs.settle_head().await;
     }
     if let Some(t) = session.close(Instant::now(), ntp_now()) {
         let _ = rtcp.try_send_to(&t.payload, t.destination);
@@ -405,6 +460,22 @@ async fn run(
         voice: voice.timeline.into_entries(),
     };
     let _ = reports.send(MediaReport::Closed(call, Box::new(closed)));
+}
+
+/// Play `pieces`, or report the play finished at once when none could be had (every piece
+/// failed to load or synthesise).
+fn play_or_finish(
+    voice: &mut Voice,
+    at: Instant,
+    pieces: Vec<Arc<Prompt>>,
+    endpointing: EndpointingOverrides,
+    inputs: &mut OrderedInputs,
+) {
+    if pieces.is_empty() {
+        inputs.push(MediaInput::PlaybackFinished);
+    } else {
+        voice.play(at, pieces, endpointing);
+    }
 }
 
 fn summarise(session: &RtpSession, codec: Codec) -> MediaSummary {

@@ -10,8 +10,31 @@
 //!   time-outs are values ([`AsrError`]), never a hung call: [`recognize_within`] bounds any
 //!   recognizer by a deadline.
 //! - [`Synthesizer`]: text and a voice in, 8 kHz audio out.
+//!
+//! Adapters: [`openai_asr::OpenAiTranscriber`], [`funasr::FunAsrClient`],
+//! [`openai_tts::OpenAiSpeech`], [`espeak::EspeakNg`]; [`cache::TtsCache`] so a sentence is
+//! synthesised once; [`template::fill`] for `${var}` prompt text; [`config`] for the server's
+//! `[asr]` / `[tts]` sections and the builders.
 
 #![warn(missing_docs)]
+
+pub mod cache;
+pub mod config;
+pub mod espeak;
+pub mod funasr;
+mod http;
+pub mod mandarin;
+pub mod openai_asr;
+pub mod openai_tts;
+pub mod template;
+mod wav;
+
+pub use cache::{CacheStats, TtsCache};
+pub use config::{AsrConfig, BuildError, TtsConfig, build_recognizer, build_synthesizer};
+pub use espeak::EspeakNg;
+pub use funasr::FunAsrClient;
+pub use openai_asr::OpenAiTranscriber;
+pub use openai_tts::OpenAiSpeech;
 
 use std::future::Future;
 use std::pin::Pin;

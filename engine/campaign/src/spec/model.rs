@@ -58,6 +58,8 @@ pub struct Campaign {
     pub background: Option<Background>,
     /// Plugins run after each call.
     pub post_call: PostCall,
+    /// Language, hot words and voice of the calls.
+    pub speech: Speech,
     /// The campaign file as written (kept by the store).
     pub source_text: String,
 }
@@ -68,6 +70,17 @@ impl Campaign {
         self.calendar = self.calendar.with_holidays(holidays);
         self
     }
+}
+
+/// Speech settings of a campaign's calls; unset ones take the engine's defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Speech {
+    /// Language for recognition and synthesis ("en", "zh").
+    pub language: Option<String>,
+    /// Words the recogniser should favour.
+    pub hot_words: Vec<String>,
+    /// The synthesiser's voice.
+    pub voice: Option<String>,
 }
 
 /// A dialogue: the plugin, the flow it interprets and the prompt played when it fails.

@@ -87,6 +87,9 @@ pub(crate) struct RawCampaign {
     pub background: Option<Spanned<RawBackground>>,
     /// Plugins run after each call.
     pub post_call: Option<RawPostCall>,
+    /// Language, hot words and voice of the campaign's calls.
+    #[serde(default)]
+    pub speech: RawSpeech,
 }
 
 /// Day keys and their time ranges, as written.
@@ -249,6 +252,20 @@ pub(crate) struct RawBackground {
     /// Its level in dB (-60 to 0). Default -18.
     #[schemars(with = "Option<f64>")]
     pub gain_db: Option<Spanned<f64>>,
+}
+
+/// Speech settings.
+#[derive(Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSpeech {
+    /// Language of the calls for recognition and synthesis: "en", "zh", "zh-CN" …
+    #[schemars(with = "Option<String>")]
+    pub language: Option<Spanned<String>>,
+    /// Words and phrases the recogniser should favour (product names, "续保").
+    #[serde(default)]
+    pub hot_words: Vec<String>,
+    /// The synthesiser's voice (a provider's voice name, e.g. "en-us" or "cmn" for espeak-ng).
+    pub voice: Option<String>,
 }
 
 /// Post-call plugins.

@@ -186,6 +186,7 @@ impl Checker<'_, '_> {
             .post_call
             .as_ref()
             .map_or_else(PostCall::default, |p| self.post_call(p));
+        let speech = self.speech(&raw.speech);
         let campaign = Campaign {
             name,
             trunk,
@@ -208,6 +209,7 @@ impl Checker<'_, '_> {
             webhook,
             background,
             post_call,
+            speech,
             source_text: text.to_owned(),
         };
         Parsed {

@@ -300,6 +300,65 @@ pub(super) fn compare_text(comparison: &Value) -> String {
     out
 }
 
+/// One call turn by turn, in time order: the bot's prompts (TTS text or file) and the callee's
+/// answers (recognised words, digits, silence), after a header with the outcome.
+pub(super) fn transcript_text(detail: &Value) -> String {
+    let record = &detail["record"];
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "call {} to {}: {}, level {}, talk {}, score {}",
+        int_of(record, "attempt"),
+        str_of(record, "phone"),
+        str_of(record, "result"),
+        str_of(record, "level"),
+        seconds(record, "talk_ms"),
+        record.get("score").and_then(Value::as_i64).unwrap_or(0)
+    );
+    if let Some(tags) = record.get("tags").and_then(Value::as_array)
+        && !tags.is_empty()
+    {
+        let tags: Vec<&str> = tags.iter().filter_map(Value::as_str).collect();
+        let _ = writeln!(out, "  tags: {}", tags.join(", "));
+    }
+    let mut turns: Vec<(i64, String)> = Vec::new();
+    let prompts = detail["call"]["prompts"].as_array().into_iter().flatten();
+    for p in prompts {
+        let name = str_of(p, "prompt");
+        let said = name.strip_prefix("tts:").unwrap_or(name);
+        let cut = if p["cut"].as_bool() == Some(true) {
+            " [interrupted]"
+        } else {
+            ""
+        };
+        turns.push((int_of(p, "start_ms"), format!("  bot:    {said}{cut}")));
+    }
+    for r in detail["rounds"].as_array().into_iter().flatten() {
+        let heard = match str_of(r, "input_kind") {
+            "digits" => format!("[keys {}]", str_of(r, "digits")),
+            "no_input" => "[silence]".to_owned(),
+            _ => match r.get("text").and_then(Value::as_str) {
+                Some(text) if !text.trim().is_empty() => text.trim().to_owned(),
+                _ => "[speech, not recognised]".to_owned(),
+            },
+        };
+        let intent = r
+            .get("intent")
+            .and_then(Value::as_str)
+            .map(|i| format!("   ({i})"))
+            .unwrap_or_default();
+        turns.push((int_of(r, "at_ms"), format!("  callee: {heard}{intent}")));
+    }
+    turns.sort_by_key(|(at, _)| *at);
+    for (at, line) in turns {
+        let _ = writeln!(out, "{:>6.1}s {line}", at as f64 / 1000.0);
+    }
+    if let Some(url) = record.get("recording_url").and_then(Value::as_str) {
+        let _ = writeln!(out, "  recording: {url}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -328,5 +387,37 @@ mod tests {
         assert!(text.contains("row 21: `x`: bad\n"), "{text}");
         assert!(!text.contains("row 22:"), "{text}");
         assert!(text.contains("... and 5 more rejected rows"), "{text}");
+    }
+
+    #[test]
+    fn a_transcript_interleaves_the_bot_and_the_callee_in_time_order() {
+        let detail = serde_json::json!({
+            "record": {"attempt": 7, "phone": "+8613800000001", "result": "answered", "level": "A",
+                       "talk_ms": 21000, "score": 25, "tags": ["interested"]},
+            "rounds": [
+                {"at_ms": 9000, "input_kind": "utterance", "text": " Yes, sure ", "intent": "positive"},
+                {"at_ms": 15000, "input_kind": "no_input"},
+            ],
+            "call": {"prompts": [
+                {"prompt": "tts:Hello, do you have a minute?", "start_ms": 1500, "cut": false},
+                {"prompt": "tts:Am I speaking with Ann?", "start_ms": 9100, "cut": true},
+            ]},
+        });
+        let text = transcript_text(&detail);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].contains("answered, level A"), "{text}");
+        assert!(
+            lines[2].ends_with("bot:    Hello, do you have a minute?"),
+            "{text}"
+        );
+        assert!(
+            lines[3].ends_with("callee: Yes, sure   (positive)"),
+            "{text}"
+        );
+        assert!(
+            lines[4].ends_with("bot:    Am I speaking with Ann? [interrupted]"),
+            "{text}"
+        );
+        assert!(lines[5].ends_with("callee: [silence]"), "{text}");
     }
 }

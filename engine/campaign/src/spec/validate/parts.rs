@@ -11,11 +11,11 @@ use crate::calendar::TimeRange;
 use crate::caller_id::{CallerIdConfig, CallerIdStrategy};
 use crate::spec::model::{
     Background, Country, DialogueChoice, DialoguePlan, FollowUp, FollowUpAction, NumberSource,
-    PostCall, StopConditions, Webhook,
+    PostCall, Speech, StopConditions, Webhook,
 };
 use crate::spec::raw::{
-    RawBackground, RawCallerId, RawDialogue, RawFollowUp, RawNumbers, RawPostCall, RawStop,
-    RawWebhook,
+    RawBackground, RawCallerId, RawDialogue, RawFollowUp, RawNumbers, RawPostCall, RawSpeech,
+    RawStop, RawWebhook,
 };
 use crate::spec::values::{calling_code, is_env_name, is_id, is_level};
 
@@ -375,6 +375,29 @@ impl Checker<'_, '_> {
             file: file?,
             gain_db,
         })
+    }
+
+    pub(super) fn speech(&mut self, raw: &RawSpeech) -> Speech {
+        let language = raw.language.as_ref().and_then(|l| {
+            let ok = l.get_ref().split('-').all(|part| {
+                (2..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+            if !ok {
+                self.error(
+                    l.span(),
+                    format!(
+                        "speech.language: {:?} is not a language tag; expected e.g. \"en\", \"zh\" or \"zh-CN\"",
+                        l.get_ref()
+                    ),
+                );
+            }
+            ok.then(|| l.get_ref().clone())
+        });
+        Speech {
+            language,
+            hot_words: raw.hot_words.clone(),
+            voice: raw.voice.clone(),
+        }
     }
 
     pub(super) fn post_call(&mut self, raw: &RawPostCall) -> PostCall {
