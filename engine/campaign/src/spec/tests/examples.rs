@@ -227,6 +227,7 @@ fn the_schema_describes_every_key() {
         "webhook",
         "background",
         "post_call",
+        "speech",
     ];
     assert_eq!(properties.len(), keys.len());
     for key in keys {
