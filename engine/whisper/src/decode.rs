@@ -38,11 +38,12 @@ pub struct DecodeOptions {
     /// Most text tokens to produce (Whisper's own limit is 224); the decoder also stops at
     /// 16 tokens per second of audio plus 8.
     pub max_tokens: usize,
-    /// Average token log-probability under which a result is doubtful: rejected when the
-    /// no-speech probability is also high (Whisper's own silence rule), or when it is under
-    /// twice this (garble).
+    /// Average token log-probability under which a result is doubtful; under twice this it is
+    /// rejected as garble (a doubtful result still goes out, with its low confidence, for the
+    /// dialogue to weigh).
     pub logprob_threshold: f32,
-    /// No-speech probability over which a doubtful result counts as silence.
+    /// No-speech probability over which a result is rejected as silence (Whisper's "you" on a
+    /// silent line, for one).
     pub no_speech_threshold: f32,
 }
 
@@ -194,9 +195,8 @@ impl WhisperModel {
             logprobs.iter().sum::<f32>() / logprobs.len() as f32
         };
         let text = assets.vocab.decode(&text_tokens).trim().to_owned();
-        let doubtful = avg_logprob < options.logprob_threshold;
         let rejected = text.is_empty()
-            || (doubtful && no_speech_prob > options.no_speech_threshold)
+            || no_speech_prob > options.no_speech_threshold
             || avg_logprob < 2.0 * options.logprob_threshold;
         Ok(Transcription {
             text: if rejected { String::new() } else { text },
