@@ -35,7 +35,8 @@ use crate::media::{self, MediaClosed, MediaCommand, MediaReport, PlayPieces};
 use crate::recording::RecordingWriter;
 use crate::records::RecordLog;
 use crate::sip_io::{Inbound, SipIo};
-use crate::speech::{CallSpeech, SpeechProviders};
+use crate::speech::SpeechProviders;
+use voxgate_campaign::spec::Speech as CallSpeech;
 
 /// How long after the grace period calls still tearing down may take before we exit anyway.
 const TEARDOWN_AFTER_GRACE: Duration = Duration::from_secs(5);

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use voxgate_audio::playback::{Prompt, PromptLibrary};
 use voxgate_call::PromptPart;
+use voxgate_campaign::spec::Speech as CallSpeech;
 use voxgate_sip::CallHandle;
 use voxgate_speech::config::{AsrConfig, build_recognizer, build_synthesizer};
 use voxgate_speech::{Recognizer, Synthesizer, TtsCache, TtsRequest, template};
@@ -15,17 +16,6 @@ use voxgate_whisper::EmbeddedWhisper;
 
 use crate::config::SpeechSettings;
 use crate::media::{CallAsr, PlayPieces};
-
-/// How a call's speech is set: its campaign's language, hot words and voice.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CallSpeech {
-    /// Language for recognition and synthesis ("en", "zh").
-    pub language: Option<String>,
-    /// Words the recogniser should favour.
-    pub hot_words: Vec<String>,
-    /// The synthesiser's voice.
-    pub voice: Option<String>,
-}
 
 /// The configured providers.
 #[derive(Clone)]
@@ -81,11 +71,9 @@ impl SpeechProviders {
         })
     }
 
-    /// The recogniser with a call's settings (falling back to the engine's defaults).
-    pub fn call_asr(&self, speech: &CallSpeech) -> Option<CallAsr> {
-        let recognizer = self.recognizer.clone()?;
-        Some(CallAsr {
-            recognizer,
+    /// A call's settings, each unset one taken from the engine's defaults.
+    fn with_defaults(&self, speech: &CallSpeech) -> CallSpeech {
+        CallSpeech {
             language: speech
                 .language
                 .clone()
@@ -95,6 +83,18 @@ impl SpeechProviders {
             } else {
                 speech.hot_words.clone()
             },
+            voice: speech.voice.clone().or_else(|| self.defaults.voice.clone()),
+        }
+    }
+
+    /// The recogniser with a call's settings.
+    pub fn call_asr(&self, speech: &CallSpeech) -> Option<CallAsr> {
+        let recognizer = self.recognizer.clone()?;
+        let speech = self.with_defaults(speech);
+        Some(CallAsr {
+            recognizer,
+            language: speech.language,
+            hot_words: speech.hot_words,
             deadline: self.asr_deadline,
         })
     }
@@ -112,6 +112,7 @@ impl SpeechProviders {
         speech: &CallSpeech,
         variables: &BTreeMap<String, String>,
     ) -> PlayPieces {
+        let speech = self.with_defaults(speech);
         let mut pieces: Vec<Piece> = Vec::with_capacity(parts.len());
         for part in parts {
             match part {
@@ -134,11 +135,8 @@ impl SpeechProviders {
                         };
                     let request = TtsRequest {
                         text,
-                        voice: speech.voice.clone().or_else(|| self.defaults.voice.clone()),
-                        language: speech
-                            .language
-                            .clone()
-                            .or_else(|| self.defaults.language.clone()),
+                        voice: speech.voice.clone(),
+                        language: speech.language.clone(),
                     };
                     pieces.push(Piece::Text(request, synth.clone(), cache.clone()));
                 }

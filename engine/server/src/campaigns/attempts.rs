@@ -16,7 +16,6 @@ use super::service::{CampaignService, InFlight, PostCallDone, now_ms, store_upda
 use crate::config::DialoguePlugin;
 use crate::engine::{CallDialogue, CallEnded, DialError, DialRequest};
 use crate::post_call::DEFAULT_LOOKUP_TIMEOUT;
-use crate::speech::CallSpeech;
 
 /// How often, at most, the limiter's counters are copied into the metrics.
 const METRICS_EVERY_MS: i64 = 1_000;
@@ -240,11 +239,7 @@ impl CampaignService {
                 .as_ref()
                 .map(|b| (b.file.clone(), b.gain_db as f32)),
             attempt: Some(order.attempt.0),
-            speech: CallSpeech {
-                language: campaign.speech.language.clone(),
-                hot_words: campaign.speech.hot_words.clone(),
-                voice: campaign.speech.voice.clone(),
-            },
+            speech: campaign.speech.clone(),
         })
     }
 
