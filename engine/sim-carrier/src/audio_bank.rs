@@ -90,7 +90,10 @@ impl AudioBank {
         }
         // Two tones with a pause, as exchanges repeat them: one is enough for a detector.
         let tone = sit_samples(SitCategory::VacantCode, PROMPT_RATE);
-        let mut sit = tone.clone();
+        // Exchanges open early media with a moment of silence; it also keeps the first tone
+        // whole while the far end's jitter buffer fills.
+        let mut sit = vec![0; PROMPT_RATE as usize * 3 / 10];
+        sit.extend_from_slice(&tone);
         sit.extend(std::iter::repeat_n(0, PROMPT_RATE as usize / 2));
         sit.extend_from_slice(&tone);
         Ok(Self {
