@@ -18,8 +18,12 @@
 //! | IO | ineffective other | 913.8 Hz long | 1428.5 Hz short | `IneffectiveOther` |
 //! | - | reserved for future use | 985.2 Hz short | 1428.5 Hz short | `Unassigned` |
 //!
-//! A three-tone sequence inside the SIT envelope whose pattern is not in the table is reported
-//! as [`SitCategory::Unassigned`]: it is still a SIT, so the call still failed.
+//! A segment measured under 300 ms is short, over 350 ms long, and in between may be either:
+//! a receiver's jitter buffer drops or repeats a 20 ms frame now and then, so a long segment can
+//! arrive 60 ms short. Of the table's rows with the measured frequencies whose lengths fit, the
+//! one nearest to the measured durations wins. A three-tone sequence inside the SIT envelope that
+//! fits no row is reported as [`SitCategory::Unassigned`]: it is still a SIT, so the call still
+//! failed.
 //!
 //! [`SitDetector`] takes the callee's decoded PCM before the answer in chunks of any size and
 //! reports the first complete sequence once; [`sit_samples`] generates a standard tone.
@@ -44,9 +48,10 @@ pub(crate) const THIRD_HZ: f32 = 1776.7;
 const SHORT_MS: u32 = 274;
 /// Nominal long segment (ms).
 const LONG_MS: u32 = 380;
-/// Measured durations from here up count as long (midway between the accepted ranges
-/// 230-320 ms short and 330-450 ms long).
-pub(crate) const LONG_FROM_MS: u32 = 325;
+/// Measured durations from here up may be long (nominal 380 ms less three lost frames).
+const MAY_BE_LONG_FROM_MS: u32 = 300;
+/// Measured durations up to here may be short (nominal 274 ms plus three repeated frames).
+const MAY_BE_SHORT_UNTIL_MS: u32 = 350;
 /// Peak amplitude of a 0 dBm0 sine in 16-bit linear PCM (G.711: a full-scale sine is +3.14 dBm0).
 pub(crate) const DBM0_PEAK: f32 = 22_700.0;
 /// Level of generated tones (dBm0).
@@ -107,11 +112,23 @@ impl SitCategory {
         }
     }
 
-    /// The category of a pattern: whether the first and second segments are high and long.
-    pub(crate) fn of_pattern(first: Variant, second: Variant) -> SitCategory {
+    /// The category of the first two segments as measured: `(high, duration_ms)` each. The
+    /// nearest row of the table whose frequencies match and whose lengths fit (see the module
+    /// docs), or `Unassigned` when none fits.
+    pub(crate) fn of_segments(first: (bool, u32), second: (bool, u32)) -> SitCategory {
+        let fits = |(high, ms): (bool, u32), v: Variant| {
+            v.high == high
+                && if v.long {
+                    ms >= MAY_BE_LONG_FROM_MS
+                } else {
+                    ms <= MAY_BE_SHORT_UNTIL_MS
+                }
+        };
+        let distance = |(_, ms): (bool, u32), v: Variant| ms.abs_diff(v.nominal_ms());
         PATTERNS
             .iter()
-            .find(|(_, f, s)| *f == first && *s == second)
+            .filter(|(_, f, s)| fits(first, *f) && fits(second, *s))
+            .min_by_key(|(_, f, s)| distance(first, *f) + distance(second, *s))
             .map_or(SitCategory::Unassigned, |(category, _, _)| *category)
     }
 
@@ -145,6 +162,13 @@ pub(crate) struct Variant {
     pub(crate) high: bool,
     /// Long (380 ms) rather than short (274 ms).
     pub(crate) long: bool,
+}
+
+impl Variant {
+    /// The segment's nominal duration (ms).
+    pub(crate) fn nominal_ms(self) -> u32 {
+        if self.long { LONG_MS } else { SHORT_MS }
+    }
 }
 
 const LOW_SHORT: Variant = Variant {
@@ -215,15 +239,14 @@ impl fmt::Display for SitTone {
 pub fn sit_samples(category: SitCategory, sample_rate: u32) -> Vec<i16> {
     let (first, second) = category.canonical_pattern();
     let segments = [
-        (FIRST_HZ[usize::from(first.high)], first.long),
-        (SECOND_HZ[usize::from(second.high)], second.long),
-        (THIRD_HZ, true),
+        (FIRST_HZ[usize::from(first.high)], first.nominal_ms()),
+        (SECOND_HZ[usize::from(second.high)], second.nominal_ms()),
+        (THIRD_HZ, LONG_MS),
     ];
     let amplitude = DBM0_PEAK * 10f32.powf(GENERATED_DBM0 / 20.0);
     let rate = f64::from(sample_rate);
     let mut out = Vec::new();
-    for (frequency, long) in segments {
-        let ms = if long { LONG_MS } else { SHORT_MS };
+    for (frequency, ms) in segments {
         let len = u64::from(sample_rate) * u64::from(ms) / 1000;
         let step = std::f64::consts::TAU * f64::from(frequency) / rate;
         out.extend((0..len).map(|n| {

@@ -162,6 +162,7 @@ debug = "line-tables-only"
 
 [profile.dev.package."*"]
 opt-level = 1
+debug = false
 
 # A plugin is its own workspace.
 [workspace]

@@ -10,10 +10,7 @@
 //! which resolves well below the 100 Hz bin width of a 10 ms frame.
 
 use crate::AudioError;
-use crate::sit::{
-    DBM0_PEAK, FIRST_HZ, LONG_FROM_MS, SECOND_HZ, SitCategory, SitSegment, SitTone, THIRD_HZ,
-    Variant,
-};
+use crate::sit::{DBM0_PEAK, FIRST_HZ, SECOND_HZ, SitCategory, SitSegment, SitTone, THIRD_HZ};
 
 /// Frame length (ms).
 const FRAME_MS: u32 = 10;
@@ -27,7 +24,7 @@ const MIN_TONE_AMPLITUDE: f32 = DBM0_PEAK * 0.01;
 const MAX_GAP_FRAMES: u64 = 5;
 /// Frames without tone allowed between segments (E.180's 30 ms plus lost packets).
 const MAX_INTER_SEGMENT_FRAMES: u64 = 8;
-/// Accepted segment durations (ms): short 230-320, long 330-450 (split at [`LONG_FROM_MS`]).
+/// Accepted segment durations (ms): short 230-350, long 300-450 (see [`SitCategory`]'s table).
 const MIN_SEGMENT_MS: u32 = 230;
 /// Longest accepted segment (ms).
 const MAX_SEGMENT_MS: u32 = 450;
@@ -356,12 +353,9 @@ impl SitDetector {
                 if loudest > quietest * MAX_LEVEL_SPREAD {
                     return None;
                 }
-                let variant = |s: &Segment| Variant {
-                    high: s.high,
-                    long: s.measured.duration_ms >= LONG_FROM_MS,
-                };
+                let class = |s: &Segment| (s.high, s.measured.duration_ms);
                 return Some(SitTone {
-                    category: SitCategory::of_pattern(variant(&first), variant(&second)),
+                    category: SitCategory::of_segments(class(&first), class(&second)),
                     segments: [first.measured, second.measured, segment.measured],
                 });
             }
