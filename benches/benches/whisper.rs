@@ -10,54 +10,18 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use voxgate_asr_eval::audio::{ENGLISH_VOICE, telephone_speech};
 use voxgate_whisper::mel::{MelFrontEnd, N_FRAMES};
 use voxgate_whisper::{DecodeOptions, MelWindow, WhisperModel, pcm8k_to_16k};
-
-/// "yes I am interested, please call me back" spoken by espeak-ng at 8 kHz.
-fn utterance() -> Vec<i16> {
-    let wav =
-        std::env::temp_dir().join(format!("voxgate-whisper-bench-{}.wav", std::process::id()));
-    let espeak = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-w"])
-        .arg(&wav)
-        .arg("yes I am interested, please call me back")
-        .status()
-        .expect("espeak-ng");
-    assert!(espeak.success(), "espeak-ng failed");
-    let sox = Command::new("sox")
-        .args(["-q", "-D"])
-        .arg(&wav)
-        .args([
-            "-t",
-            "raw",
-            "-r",
-            "8000",
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            "-L",
-            "-",
-        ])
-        .output()
-        .expect("sox");
-    let _ = std::fs::remove_file(&wav);
-    sox.stdout
-        .chunks_exact(2)
-        .map(|p| i16::from_le_bytes([p[0], p[1]]))
-        .collect()
-}
 
 fn whisper(c: &mut Criterion) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../whisper-models/tiny.en");
     let mut model = WhisperModel::load(&dir).unwrap_or_else(|error| panic!("{error}"));
-    let pcm8 = utterance();
+    let pcm8 = telephone_speech("yes I am interested, please call me back", ENGLISH_VOICE)
+        .unwrap_or_else(|error| panic!("{error}"));
     let pcm16 = pcm8k_to_16k(&pcm8).expect("resample");
     println!("utterance: {:.2} s", pcm8.len() as f64 / 8000.0);
 

@@ -163,10 +163,7 @@ impl SpeechProviders {
                             .get_or_synthesize(synth.as_ref(), request.clone())
                             .await
                         {
-                            Ok(pcm) => {
-                                let name = format!("tts:{}", request.text);
-                                prompts.push(Arc::new(Prompt::from_pcm_8k(name, &pcm)));
-                            }
+                            Ok(prompt) => prompts.push(prompt),
                             Err(e) => {
                                 tracing::error!(%handle, "cannot speak {:?}: {e}", request.text)
                             }

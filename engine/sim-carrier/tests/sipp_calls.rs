@@ -1,8 +1,6 @@
 //! Real sockets: SIPp plays the engine (UAC) and dials numbers with different personas; a
 //! small RTP "bot" in this test talks to the answered callee. Every wait is bounded.
 
-mod support;
-
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -13,8 +11,8 @@ use std::time::{Duration, Instant};
 use voxgate_audio::sit::{SitCategory, SitDetector};
 use voxgate_codecs::g711::{ulaw_decode, ulaw_encode};
 use voxgate_sim_carrier::{SimCarrier, SimCarrierOptions};
-
-use support::{EspeakTestSynth, free_udp_port};
+use voxgate_speech::espeak::{EspeakConfig, EspeakNg};
+use voxgate_speech::{Synthesizer, TtsRequest};
 
 const INVITE: &str = r#"<send retrans="500"><![CDATA[
 INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
@@ -354,7 +352,9 @@ outcome = "powered_off"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sipp_dials_the_personas() {
-    if Command::new("sipp").arg("-v").output().is_err() || !EspeakTestSynth::available() {
+    if Command::new("sipp").arg("-v").output().is_err()
+        || Command::new("espeak-ng").arg("--version").output().is_err()
+    {
         eprintln!("skipped: needs sipp (Debian sip-tester) and espeak-ng");
         return;
     }
@@ -369,7 +369,21 @@ async fn sipp_dials_the_personas() {
     let vad =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../vad-models/silero_vad_op18_ifless.onnx");
     let options = SimCarrierOptions::new(&persona_file, vad).with_journal(&journal_file);
-    let carrier = SimCarrier::bind(options, Arc::new(EspeakTestSynth))
+    let espeak = Arc::new(EspeakNg::new(&EspeakConfig::default()).expect("espeak settings"));
+    let mut utterances = Vec::new();
+    for text in [
+        "Hello, this is the bank calling about your new card.",
+        "Please press five to confirm your address.",
+        "Thank you, goodbye.",
+    ] {
+        let request = TtsRequest {
+            text: text.into(),
+            voice: None,
+            language: Some("en".into()),
+        };
+        utterances.push(espeak.synthesize(request).await.expect("espeak-ng speaks"));
+    }
+    let carrier = SimCarrier::bind(options, espeak)
         .await
         .expect("sim-carrier starts");
     let address = carrier.local_addr();
@@ -419,12 +433,6 @@ async fn sipp_dials_the_personas() {
         let early_heard = listener.join().map_err(|_| "listener panicked")?;
         result?;
 
-        let say = |text: &str| EspeakTestSynth::pcm(text, "en").map_err(|e| e.to_string());
-        let utterances = vec![
-            say("Hello, this is the bank calling about your new card.")?,
-            say("Please press five to confirm your address.")?,
-            say("Thank you, goodbye.")?,
-        ];
         let media = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
         let media_port = media.local_addr().map_err(|e| e.to_string())?.port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -503,4 +511,12 @@ async fn sipp_dials_the_personas() {
         );
     }
     assert_eq!(entries.len(), 5, "{entries:#?}");
+}
+
+/// A UDP port free on loopback right now.
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("loopback UDP")
 }

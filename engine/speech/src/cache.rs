@@ -2,8 +2,9 @@
 //! all calls.
 //!
 //! The key is a SHA-256 over the synthesizer's [`Synthesizer::cache_identity`], the voice,
-//! the language and the text. Audio lives in memory, bounded by a total sample count with
-//! least-recently-used eviction, and optionally on disk: one file per key, written to a
+//! the language and the text. Audio lives in memory as ready-to-play [`Prompt`]s (the PCM and
+//! its G.711 encodings, shared by every call that plays it), bounded by a total sample count
+//! with least-recently-used eviction, and optionally on disk as PCM: one file per key, written to a
 //! temporary name and renamed into place, read back on a memory miss. A file that does not
 //! check out (wrong magic, wrong length, wrong checksum) is synthesised again and replaced.
 //!
@@ -17,6 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
+use voxgate_audio::playback::Prompt;
 
 use crate::{Synthesizer, TtsError, TtsRequest};
 
@@ -26,7 +28,7 @@ const MAGIC: &[u8; 8] = b"VXTTS01\n";
 const HEADER_LEN: usize = 8 + 8 + 32;
 
 type Key = [u8; 32];
-type Shared = Result<Arc<[i16]>, TtsError>;
+type Shared = Result<Arc<Prompt>, TtsError>;
 
 /// Hit and miss counters of a [`TtsCache`], for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -79,17 +81,18 @@ impl TtsCache {
         })
     }
 
-    /// The audio for `request`: from memory, from disk, or synthesised by `synth` (once for
-    /// all concurrent requests with the same key) and then stored.
+    /// The audio for `request` as a prompt named `tts:TEXT`: from memory, from disk, or
+    /// synthesised by `synth` (once for all concurrent requests with the same key) and then
+    /// stored.
     pub async fn get_or_synthesize(
         &self,
         synth: &dyn Synthesizer,
         request: TtsRequest,
-    ) -> Result<Arc<[i16]>, TtsError> {
+    ) -> Result<Arc<Prompt>, TtsError> {
         let key = cache_key(&synth.cache_identity(), &request);
-        if let Some(samples) = lock(&self.memory).get(&key) {
+        if let Some(prompt) = lock(&self.memory).get(&key) {
             self.memory_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(samples);
+            return Ok(prompt);
         }
         let cell = lock(&self.in_flight).entry(key).or_default().clone();
         let mut ran = false;
@@ -141,20 +144,21 @@ impl TtsCache {
         request: TtsRequest,
     ) -> Shared {
         // Another request may have finished this key between our memory check and now.
-        if let Some(samples) = lock(&self.memory).get(&key) {
+        if let Some(prompt) = lock(&self.memory).get(&key) {
             self.memory_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(samples);
+            return Ok(prompt);
         }
+        let name = format!("tts:{}", request.text);
         if let Some(dir) = &self.dir {
             let path = file_path(dir, &key);
             // A missing or unreadable file is a miss: synthesise and (re)write it.
             if let Ok(bytes) = tokio::fs::read(&path).await {
                 match decode_file(&bytes) {
                     Some(samples) => {
-                        let samples: Arc<[i16]> = samples.into();
+                        let prompt = Arc::new(Prompt::from_pcm_8k(name, &samples));
                         self.disk_hits.fetch_add(1, Ordering::Relaxed);
-                        lock(&self.memory).insert(key, samples.clone(), self.max_samples);
-                        return Ok(samples);
+                        lock(&self.memory).insert(key, prompt.clone(), self.max_samples);
+                        return Ok(prompt);
                     }
                     None => {
                         self.corrupt_files.fetch_add(1, Ordering::Relaxed);
@@ -163,14 +167,15 @@ impl TtsCache {
             }
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
-        let samples: Arc<[i16]> = synth.synthesize(request).await?.into();
-        lock(&self.memory).insert(key, samples.clone(), self.max_samples);
+        let samples = synth.synthesize(request).await?;
+        let prompt = Arc::new(Prompt::from_pcm_8k(name, &samples));
+        lock(&self.memory).insert(key, prompt.clone(), self.max_samples);
         if let Some(dir) = &self.dir {
             // The audio is good even if the disk copy cannot be written (full disk): the
             // memory copy serves, and the next process synthesises again.
             let _ = self.write_file(dir, &key, &samples).await;
         }
-        Ok(samples)
+        Ok(prompt)
     }
 
     async fn write_file(&self, dir: &Path, key: &Key, samples: &[i16]) -> std::io::Result<()> {
@@ -188,42 +193,43 @@ impl TtsCache {
     }
 }
 
-/// Entries by key plus their order of last use.
+/// Entries by key plus their order of last use; sizes count the audio's samples.
 #[derive(Debug, Default)]
 struct Lru {
-    entries: HashMap<Key, (Arc<[i16]>, u64)>,
+    entries: HashMap<Key, (Arc<Prompt>, u64)>,
     by_use: BTreeMap<u64, Key>,
     clock: u64,
     total_samples: usize,
 }
 
 impl Lru {
-    fn get(&mut self, key: &Key) -> Option<Arc<[i16]>> {
+    fn get(&mut self, key: &Key) -> Option<Arc<Prompt>> {
         self.clock += 1;
-        let (samples, used) = self.entries.get_mut(key)?;
+        let (prompt, used) = self.entries.get_mut(key)?;
         self.by_use.remove(used);
         *used = self.clock;
         self.by_use.insert(self.clock, *key);
-        Some(samples.clone())
+        Some(prompt.clone())
     }
 
-    fn insert(&mut self, key: Key, samples: Arc<[i16]>, max_samples: usize) {
-        if samples.len() > max_samples {
+    fn insert(&mut self, key: Key, prompt: Arc<Prompt>, max_samples: usize) {
+        let size = prompt.samples().len();
+        if size > max_samples {
             return;
         }
         self.clock += 1;
-        if let Some((old, used)) = self.entries.insert(key, (samples.clone(), self.clock)) {
+        if let Some((old, used)) = self.entries.insert(key, (prompt, self.clock)) {
             self.by_use.remove(&used);
-            self.total_samples -= old.len();
+            self.total_samples -= old.samples().len();
         }
         self.by_use.insert(self.clock, key);
-        self.total_samples += samples.len();
+        self.total_samples += size;
         while self.total_samples > max_samples {
             let Some((_, oldest)) = self.by_use.pop_first() else {
                 break;
             };
             if let Some((evicted, _)) = self.entries.remove(&oldest) {
-                self.total_samples -= evicted.len();
+                self.total_samples -= evicted.samples().len();
             }
         }
     }
@@ -323,15 +329,16 @@ mod tests {
 
     #[test]
     fn lru_evicts_least_recently_used() {
+        let prompt = |len: usize| Arc::new(Prompt::from_pcm_8k("test", &vec![0; len]));
         let mut lru = Lru::default();
-        lru.insert([1; 32], vec![0; 4].into(), 10);
-        lru.insert([2; 32], vec![0; 4].into(), 10);
+        lru.insert([1; 32], prompt(4), 10);
+        lru.insert([2; 32], prompt(4), 10);
         assert!(lru.get(&[1; 32]).is_some());
-        lru.insert([3; 32], vec![0; 4].into(), 10);
+        lru.insert([3; 32], prompt(4), 10);
         assert!(lru.get(&[2; 32]).is_none());
         assert!(lru.get(&[1; 32]).is_some() && lru.get(&[3; 32]).is_some());
         assert_eq!(lru.total_samples, 8);
-        lru.insert([4; 32], vec![0; 11].into(), 10);
+        lru.insert([4; 32], prompt(11), 10);
         assert!(lru.get(&[4; 32]).is_none());
     }
 }

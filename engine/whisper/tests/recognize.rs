@@ -1,14 +1,33 @@
-//! Recognition through the worker pool with the real tiny.en model (skipped with a note when
-//! `whisper-models/fetch` has not been run; failing under CI).
+//! The worker pool with the real tiny.en model: rejection, refusals and back-pressure
+//! (skipped with a note when `whisper-models/fetch` has not been run; failing under CI).
+//! Accuracy on telephone sentences is tested in `tools/asr-eval`.
 
-mod common;
-
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use voxgate_speech::{AsrError, AsrRequest, Recognizer};
 use voxgate_whisper::{EmbeddedWhisper, PoolConfig};
 
-use common::{model_dir, telephone_speech, word_errors, words};
+/// The converted model folder `name`, or `None` (with a note) when `whisper-models/fetch` has
+/// not been run. Under CI (env `CI` set) a missing model fails the test instead.
+fn model_dir(name: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../whisper-models")
+        .join(name);
+    if dir.join("model.safetensors").exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing: run whisper-models/fetch",
+        dir.display()
+    );
+    eprintln!(
+        "skipped: {} is missing (run whisper-models/fetch)",
+        dir.display()
+    );
+    None
+}
 
 /// One pool of two workers shared by the tests of this file.
 fn pool() -> Option<Arc<EmbeddedWhisper>> {
@@ -26,41 +45,6 @@ fn request(audio: Vec<i16>, language: Option<&str>) -> AsrRequest {
         language: language.map(str::to_owned),
         ..AsrRequest::default()
     }
-}
-
-/// tiny.en scores ~41 % WER on the whole 20-sentence asr-eval set (espeak-ng's robotic voice
-/// through G.711), but these four sentences (25 words) it gets right with either encoder
-/// window. Allowing 3 word errors (12 %) leaves room for another espeak-ng build or summation
-/// order, while a broken front end, resampler or decoder (empty text, or most words wrong)
-/// fails.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn recognises_telephone_sentences_through_the_pool() {
-    let Some(whisper) = pool() else { return };
-    assert_eq!(whisper.name(), "whisper-tiny.en");
-    let sentences = [
-        "please call me back tomorrow",
-        "I am not interested",
-        "I would like to speak to a manager",
-        "I need to check with my wife first",
-    ];
-    let answers = sentences.map(|s| whisper.recognize(request(telephone_speech(s), Some("en-US"))));
-    let (mut errors, mut total) = (0, 0);
-    for (sentence, answer) in sentences.iter().zip(answers) {
-        let result = answer.await.expect("recognised");
-        let reference = words(sentence);
-        let e = word_errors(&reference, &words(&result.text));
-        eprintln!(
-            "{sentence:?} -> {:?} ({:.2}, {e} errors)",
-            result.text, result.confidence
-        );
-        assert!(
-            result.confidence > 0.3,
-            "confident on clean speech: {result:?}"
-        );
-        errors += e;
-        total += reference.len();
-    }
-    assert!(errors <= 3, "{errors} word errors in {total} words");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -110,6 +110,11 @@ impl Prompt {
         Duration::from_micros(self.audio_samples as u64 * 1_000_000 / u64::from(PROMPT_RATE))
     }
 
+    /// The audio's samples, without the padding of the last frame.
+    pub fn samples(&self) -> &[i16] {
+        &self.pcm[..self.audio_samples]
+    }
+
     /// All samples, padded to whole frames.
     pub fn pcm(&self) -> &[i16] {
         &self.pcm
