@@ -61,10 +61,6 @@ pub struct AsrRequest {
     pub hot_words: Vec<String>,
     /// Where partial hypotheses go, for providers that stream them.
     pub partials: Option<mpsc::UnboundedSender<String>>,
-    /// The caller's voice activity detection already judged the audio to be speech (the engine's
-    /// utterances); a recogniser may then skip its own silence rejection, which throws away
-    /// short real answers ("no, wrong number").
-    pub vad_speech: bool,
 }
 
 /// A final recognition result.

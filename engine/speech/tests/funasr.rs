@@ -123,7 +123,6 @@ fn request() -> (AsrRequest, mpsc::UnboundedReceiver<String>) {
         language: Some("zh".into()),
         hot_words: vec!["续保".into(), "voxgate".into()],
         partials: Some(partials),
-        vad_speech: true,
     };
     (request, receiver)
 }

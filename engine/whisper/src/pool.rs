@@ -48,7 +48,6 @@ impl Default for PoolConfig {
 struct Job {
     audio: Arc<[i16]>,
     language: Option<String>,
-    vad_speech: bool,
     reply: oneshot::Sender<Result<Recognition, AsrError>>,
 }
 
@@ -145,7 +144,6 @@ impl Recognizer for EmbeddedWhisper {
             let job = Job {
                 audio: request.audio.clone(),
                 language,
-                vad_speech: request.vad_speech,
                 reply,
             };
             match self.jobs.try_send(job) {
@@ -196,11 +194,6 @@ impl Worker {
         let mut options = self.options.clone();
         if job.language.is_some() {
             options.language.clone_from(&job.language);
-        }
-        if job.vad_speech {
-            // The caller's VAD (Silero on the call) already heard speech: Whisper's own
-            // no-speech guess rejects short real answers, so only garble is rejected.
-            options.no_speech_threshold = 1.0;
         }
         let result = self.model.transcribe(&pcm, &options).map_err(|e| match e {
             WhisperError::Input(_) | WhisperError::UnsupportedLanguage(_) => {

@@ -3,17 +3,19 @@
 //! failing under CI (env `CI` set).
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
 
 use voxgate_asr_eval::audio::{ENGLISH_VOICE, telephone_speech};
 use voxgate_asr_eval::score::{edit_distance, normalise_english};
 use voxgate_speech::{AsrRequest, Recognizer};
 use voxgate_whisper::EmbeddedWhisper;
 
-/// One pool of two tiny.en workers for the tests of this file; `None` (with a note) when
-/// `whisper-models/fetch` has not been run, a failure under CI.
-fn tiny_en() -> Option<Arc<EmbeddedWhisper>> {
-    static POOL: OnceLock<Arc<EmbeddedWhisper>> = OnceLock::new();
+/// tiny.en scores ~41 % WER on the whole 20-sentence asr-eval set (espeak-ng's robotic voice
+/// through G.711), but these four sentences (25 words) it gets right with either encoder
+/// window. Allowing 3 word errors (12 %) leaves room for another espeak-ng build or summation
+/// order, while a broken front end, resampler or decoder (empty text, or most words wrong)
+/// fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recognises_telephone_sentences_through_the_pool() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../whisper-models/tiny.en");
     if !dir.join("model.safetensors").exists() {
         assert!(
@@ -25,20 +27,9 @@ fn tiny_en() -> Option<Arc<EmbeddedWhisper>> {
             "skipped: {} is missing (run whisper-models/fetch)",
             dir.display()
         );
-        return None;
+        return;
     }
-    let start = || Arc::new(EmbeddedWhisper::start(&dir, 2).expect("tiny.en loads"));
-    Some(POOL.get_or_init(start).clone())
-}
-
-/// tiny.en scores ~41 % WER on the whole 20-sentence asr-eval set (espeak-ng's robotic voice
-/// through G.711), but these four sentences (25 words) it gets right with either encoder
-/// window. Allowing 3 word errors (12 %) leaves room for another espeak-ng build or summation
-/// order, while a broken front end, resampler or decoder (empty text, or most words wrong)
-/// fails.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn recognises_telephone_sentences_through_the_pool() {
-    let Some(whisper) = tiny_en() else { return };
+    let whisper = EmbeddedWhisper::start(&dir, 2).expect("tiny.en loads");
     assert_eq!(whisper.name(), "whisper-tiny.en");
     let sentences = [
         "please call me back tomorrow",
@@ -71,30 +62,4 @@ async fn recognises_telephone_sentences_through_the_pool() {
         total += reference.len();
     }
     assert!(errors <= 3, "{errors} word errors in {total} words");
-}
-
-/// Whisper's own no-speech guess rejects this short answer even on clean audio; audio the
-/// engine's VAD already judged to be speech is only rejected as garble.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_short_answer_the_vad_heard_is_not_rejected_as_silence() {
-    let Some(whisper) = tiny_en() else { return };
-    let audio: Arc<[i16]> = telephone_speech("no, wrong number", ENGLISH_VOICE)
-        .expect("espeak-ng and sox")
-        .into();
-    let ask = |vad_speech| {
-        whisper.recognize(AsrRequest {
-            audio: audio.clone(),
-            language: Some("en".into()),
-            vad_speech,
-            ..AsrRequest::default()
-        })
-    };
-    let raw = ask(false).await.expect("recognised");
-    let vouched = ask(true).await.expect("recognised");
-    eprintln!("raw: {raw:?}; vouched: {vouched:?}");
-    let words = normalise_english(&vouched.text);
-    assert!(
-        words.contains(&"no".to_owned()) && words.contains(&"number".to_owned()),
-        "{vouched:?}"
-    );
 }

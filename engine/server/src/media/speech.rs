@@ -46,7 +46,6 @@ impl CallAsr {
                 language: asr.language.clone(),
                 hot_words: asr.hot_words.clone(),
                 partials: None,
-                vad_speech: true,
             };
             let mut inputs = Vec::with_capacity(2);
             let transcript =
