@@ -2,32 +2,13 @@
 //! (skipped with a note when `whisper-models/fetch` has not been run; failing under CI).
 //! Accuracy on telephone sentences is tested in `tools/asr-eval`.
 
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use voxgate_speech::{AsrError, AsrRequest, Recognizer};
 use voxgate_whisper::{EmbeddedWhisper, PoolConfig};
 
-/// The converted model folder `name`, or `None` (with a note) when `whisper-models/fetch` has
-/// not been run. Under CI (env `CI` set) a missing model fails the test instead.
-fn model_dir(name: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../whisper-models")
-        .join(name);
-    if dir.join("model.safetensors").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} is missing: run whisper-models/fetch",
-        dir.display()
-    );
-    eprintln!(
-        "skipped: {} is missing (run whisper-models/fetch)",
-        dir.display()
-    );
-    None
-}
+mod model_dir;
+use model_dir::model_dir;
 
 /// One pool of two workers shared by the tests of this file.
 fn pool() -> Option<Arc<EmbeddedWhisper>> {

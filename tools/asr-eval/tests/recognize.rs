@@ -2,12 +2,14 @@
 //! the real tiny.en model: skipped with a note when `whisper-models/fetch` has not been run,
 //! failing under CI (env `CI` set).
 
-use std::path::PathBuf;
-
 use voxgate_asr_eval::audio::{ENGLISH_VOICE, telephone_speech};
 use voxgate_asr_eval::score::{edit_distance, normalise_english};
 use voxgate_speech::{AsrRequest, Recognizer};
 use voxgate_whisper::EmbeddedWhisper;
+
+#[path = "../../../engine/whisper/tests/model_dir/mod.rs"]
+mod model_dir;
+use model_dir::model_dir;
 
 /// tiny.en scores ~41 % WER on the whole 20-sentence asr-eval set (espeak-ng's robotic voice
 /// through G.711), but these four sentences (25 words) it gets right with either encoder
@@ -16,19 +18,9 @@ use voxgate_whisper::EmbeddedWhisper;
 /// fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recognises_telephone_sentences_through_the_pool() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../whisper-models/tiny.en");
-    if !dir.join("model.safetensors").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{} is missing: run whisper-models/fetch",
-            dir.display()
-        );
-        eprintln!(
-            "skipped: {} is missing (run whisper-models/fetch)",
-            dir.display()
-        );
+    let Some(dir) = model_dir("tiny.en") else {
         return;
-    }
+    };
     let whisper = EmbeddedWhisper::start(&dir, 2).expect("tiny.en loads");
     assert_eq!(whisper.name(), "whisper-tiny.en");
     let sentences = [
